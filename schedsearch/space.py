@@ -1,0 +1,322 @@
+"""The conditional search space over schedule families (Optuna define-by-run).
+
+A trial first samples the family, then only that family's parameters, each named
+``"{family}.{param}"`` so that TPE (``group=True``) models every family as its own joint space.
+Each family also samples its own base LR: the best LR depends on the shape around it.
+
+Defaults come from the literature (Smith's CLR and 1cycle, SGDR, the ResNet step recipe), and a
+user narrows or widens them per family. An override is a fixed value (``0.0``), a list of
+choices (``[1, 2]``), or a range (``{"low": 0.01, "high": 0.3, "log": true}``). Its bounds are
+checked against the schedule config's own field constraints, so the hard limits live in one place
+(``schedsearch.schedules``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import optuna
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
+
+from schedsearch.schedules import FAMILIES, ScheduleBase
+
+
+class SpaceError(ValueError):
+    """An invalid search-space override; ``field`` is the dotted path of the culprit."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Float:
+    low: float
+    high: float
+    log: bool = False
+
+    def suggest(self, trial: optuna.Trial, name: str) -> float:
+        return trial.suggest_float(name, self.low, self.high, log=self.log)
+
+    def contains(self, value: Any) -> bool:
+        return self.low <= value <= self.high
+
+
+@dataclass(frozen=True)
+class Int:
+    low: int
+    high: int
+    log: bool = False
+
+    def suggest(self, trial: optuna.Trial, name: str) -> int:
+        return trial.suggest_int(name, self.low, self.high, log=self.log)
+
+    def contains(self, value: Any) -> bool:
+        return isinstance(value, int) and self.low <= value <= self.high
+
+
+@dataclass(frozen=True)
+class Choice:
+    choices: tuple[Any, ...]
+
+    def suggest(self, trial: optuna.Trial, name: str) -> Any:
+        return trial.suggest_categorical(name, list(self.choices))
+
+    def contains(self, value: Any) -> bool:
+        return value in self.choices
+
+
+@dataclass(frozen=True)
+class Fixed:
+    """A value held constant: not sampled, so it costs the sampler nothing."""
+
+    value: Any
+
+    def suggest(self, trial: optuna.Trial, name: str) -> Any:
+        return self.value
+
+    def contains(self, value: Any) -> bool:
+        return value == self.value
+
+
+Domain = Float | Int | Choice | Fixed
+
+DEFAULT_BASE_LR: dict[str, Float] = {
+    "sgd": Float(1e-3, 1.0, log=True),
+    "adamw": Float(1e-5, 1e-1, log=True),
+}
+_WARMUP = Float(0.0, 0.1)
+_NO_WARMUP = Fixed(0.0)  # one-cycle and cyclical begin low already: their rise is a warm-up
+
+DEFAULTS: dict[str, dict[str, Domain]] = {
+    "constant": {"warmup": _WARMUP},
+    "step": {"warmup": _WARMUP, "step_size": Float(0.15, 0.5), "gamma": Float(0.05, 0.5, log=True)},
+    "multistep": {
+        "warmup": _WARMUP,
+        "start": Float(0.3, 0.8),
+        "count": Int(1, 3),
+        "gamma": Float(0.05, 0.5, log=True),
+    },
+    "exponential": {"warmup": _WARMUP, "final_factor": Float(1e-3, 0.3, log=True)},
+    "linear": {"warmup": _WARMUP, "end_factor": Float(0.0, 0.1)},
+    "polynomial": {"warmup": _WARMUP, "power": Float(0.5, 3.0), "end_factor": Float(0.0, 0.1)},
+    "cosine": {"warmup": _WARMUP, "eta_min": Float(0.0, 0.1)},
+    "cosine_restarts": {
+        "warmup": _WARMUP,
+        "first_period": Float(0.1, 0.5),
+        "t_mult": Int(1, 2),
+        "eta_min": Float(0.0, 0.1),
+    },
+    "cyclic": {
+        "warmup": _NO_WARMUP,
+        "mode": Choice(("triangular", "triangular2", "exp_range")),
+        "min_factor": Float(0.02, 0.5, log=True),
+        "half_cycle": Float(0.05, 0.25),
+        "amplitude_decay": Float(0.01, 1.0, log=True),
+    },
+    "one_cycle": {
+        "warmup": _NO_WARMUP,
+        "pct_start": Float(0.1, 0.5),
+        "anneal": Choice(("cos", "linear")),
+        "div_factor": Float(5.0, 50.0, log=True),
+        "final_div_factor": Float(10.0, 1e4, log=True),
+    },
+    "plateau": {
+        "warmup": _WARMUP,
+        "factor": Float(0.1, 0.7),
+        "patience": Int(0, 3),
+        "threshold": Float(1e-4, 1e-2, log=True),
+        "min_factor": Fixed(0.0),
+    },
+}
+
+# Sampled parameters that are not config fields: their types (and so their hard bounds).
+_SEARCH_ONLY_TYPES: dict[tuple[str, str], Any] = {
+    ("multistep", "start"): Annotated[float, Field(gt=0.0, lt=1.0)],
+    ("multistep", "count"): Annotated[int, Field(ge=1, le=8)],
+}
+_BASE_LR_TYPE = Annotated[float, Field(gt=0.0, le=100.0)]
+
+# Parameters that exist only when another parameter has a given value.
+_CONDITIONS: dict[tuple[str, str], tuple[str, Any]] = {
+    ("cyclic", "amplitude_decay"): ("mode", "exp_range"),
+}
+
+
+def _multistep_milestones(values: dict[str, Any]) -> dict[str, Any]:
+    """``count`` milestones evenly spaced from ``start`` to the end: (0.5, 2) -> (0.5, 0.75)."""
+    start, count = values.pop("start"), values.pop("count")
+    values["milestones"] = tuple(start + i * (1.0 - start) / count for i in range(count))
+    return values
+
+
+_TO_CONFIG: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    "multistep": _multistep_milestones,
+}
+
+
+def _value_type(family: str, param: str) -> Any:
+    """The pydantic type a value of this parameter must satisfy."""
+    if param == "base_lr":
+        return _BASE_LR_TYPE
+    if (family, param) in _SEARCH_ONLY_TYPES:
+        return _SEARCH_ONLY_TYPES[(family, param)]
+    info = FAMILIES[family].model_fields[param]
+    return Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation
+
+
+def _check_value(field: str, value_type: Any, value: Any) -> None:
+    try:
+        TypeAdapter(value_type).validate_python(value, strict=True)
+    except ValidationError as exc:  # keep pydantic's first message, under our field's name
+        raise SpaceError(field, f"{value!r} is invalid: {exc.errors()[0]['msg']}") from None
+
+
+def parse_domain(field: str, override: Any, default: Domain, value_type: Any) -> Domain:
+    """One override (fixed value, list of choices or range) as a checked ``Domain``."""
+    if isinstance(override, Mapping):
+        if isinstance(default, Choice):
+            raise SpaceError(field, "takes a value or a list of choices, not a range")
+        unknown = set(override) - {"low", "high", "log"}
+        if unknown or not {"low", "high"} <= set(override):
+            raise SpaceError(field, "a range needs 'low' and 'high' (and optionally 'log')")
+        low, high, log = override["low"], override["high"], override.get("log", False)
+        for bound in ("low", "high"):
+            _check_value(f"{field}.{bound}", value_type, override[bound])
+        if not isinstance(log, bool):
+            raise SpaceError(f"{field}.log", f"{log!r} is not true or false")
+        if low > high:
+            raise SpaceError(field, f"low {low!r} is above high {high!r}")
+        if log and low <= 0:
+            raise SpaceError(field, f"a log range needs low > 0, got {low!r}")
+        if isinstance(default, Int):
+            if not (isinstance(low, int) and isinstance(high, int)):
+                raise SpaceError(field, "takes whole numbers")
+            return Int(low, high, log)
+        return Float(float(low), float(high), log)
+    if isinstance(override, list | tuple):
+        if not override:
+            raise SpaceError(field, "an empty list of choices")
+        for i, value in enumerate(override):
+            _check_value(f"{field}[{i}]", value_type, value)
+        return Choice(tuple(dict.fromkeys(override)))
+    _check_value(field, value_type, override)
+    return Fixed(override)
+
+
+@dataclass(frozen=True)
+class SampledSchedule:
+    """What one trial tries: a schedule config and the base LR it runs from."""
+
+    schedule: ScheduleBase
+    base_lr: float
+
+
+class SearchSpace(BaseModel):
+    """Which families to search and any per-family range overrides (JSON-serialisable)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    families: tuple[str, ...] = Field(default_factory=lambda: tuple(FAMILIES))
+    base_lr: Any = Field(
+        default_factory=lambda: {"low": 1e-3, "high": 1.0, "log": True},
+        description="base LR range for every family (a family may override it in params)",
+    )
+    params: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="per-family overrides: {family: {param: override}}"
+    )
+
+    _domains: dict[str, dict[str, Domain]] = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _resolve(self) -> SearchSpace:
+        self._domains = resolve(self)
+        return self
+
+    def domains(self, family: str) -> dict[str, Domain]:
+        """Every parameter of ``family`` (``base_lr`` first) and where it may lie."""
+        return self._domains[family]
+
+
+def resolve(space: SearchSpace) -> dict[str, dict[str, Domain]]:
+    """Defaults merged with the overrides, every one checked; raises ``SpaceError``."""
+    if not space.families:
+        raise SpaceError("families", "at least one family is needed")
+    for i, family in enumerate(space.families):
+        if family not in FAMILIES:
+            raise SpaceError(f"families[{i}]", f"unknown family {family!r} (known: {known()})")
+    if len(set(space.families)) != len(space.families):
+        raise SpaceError("families", "a family is listed twice")
+    base_lr = parse_domain("base_lr", space.base_lr, DEFAULT_BASE_LR["sgd"], _BASE_LR_TYPE)
+    for family in space.params:
+        if family not in FAMILIES:
+            raise SpaceError(f"params.{family}", f"unknown family (known: {known()})")
+        if family not in space.families:
+            raise SpaceError(f"params.{family}", "overrides a family that is not searched")
+    domains = {}
+    for family in space.families:
+        defaults = {"base_lr": base_lr, **DEFAULTS[family]}
+        overrides = space.params.get(family, {})
+        for param in overrides:
+            if param not in defaults:
+                raise SpaceError(
+                    f"params.{family}.{param}",
+                    f"unknown parameter (known for {family}: {', '.join(defaults)})",
+                )
+        domains[family] = {
+            param: parse_domain(
+                f"params.{family}.{param}",
+                overrides[param],
+                default,
+                _value_type(family, param),
+            )
+            if param in overrides
+            else default
+            for param, default in defaults.items()
+        }
+    return domains
+
+
+def known() -> str:
+    return ", ".join(FAMILIES)
+
+
+def suggest(trial: optuna.Trial, space: SearchSpace) -> SampledSchedule:
+    """Sample a family, then that family's parameters only; return the config they make."""
+    family_domain = Choice(space.families) if len(space.families) > 1 else Fixed(space.families[0])
+    family = family_domain.suggest(trial, "family")
+    values: dict[str, Any] = {}
+    for param, domain in space.domains(family).items():
+        condition = _CONDITIONS.get((family, param))
+        if condition and values.get(condition[0]) != condition[1]:
+            continue
+        values[param] = domain.suggest(trial, f"{family}.{param}")
+    base_lr = values.pop("base_lr")
+    values = _TO_CONFIG.get(family, dict)(values)
+    return SampledSchedule(FAMILIES[family](**values), float(base_lr))
+
+
+def describe() -> dict[str, dict[str, Any]]:
+    """Families and their default ranges, as JSON (what ``GET /schedules`` serves)."""
+    return {
+        family: {param: _domain_json(domain) for param, domain in params.items()}
+        for family, params in DEFAULTS.items()
+    }
+
+
+def _domain_json(domain: Domain) -> Any:
+    if isinstance(domain, Fixed):
+        return domain.value
+    if isinstance(domain, Choice):
+        return list(domain.choices)
+    return {"low": domain.low, "high": domain.high, "log": domain.log}
