@@ -309,12 +309,12 @@ def suggest(trial: optuna.Trial, space: SearchSpace) -> SampledSchedule:
 def describe() -> dict[str, dict[str, Any]]:
     """Families and their default ranges, as JSON (what ``GET /schedules`` serves)."""
     return {
-        family: {param: _domain_json(domain) for param, domain in params.items()}
+        family: {param: domain_json(domain) for param, domain in params.items()}
         for family, params in DEFAULTS.items()
     }
 
 
-def _domain_json(domain: Domain) -> Any:
+def domain_json(domain: Domain) -> Any:
     if isinstance(domain, Fixed):
         return domain.value
     if isinstance(domain, Choice):

@@ -1,0 +1,137 @@
+"""The ``schedsearch`` command line.
+
+Bad input exits with code 2 and one readable line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import optuna
+import typer
+from pydantic import ValidationError
+
+from schedsearch.data import DatasetError
+from schedsearch.results import best_config, format_best
+from schedsearch.runner import StudyExists, run_study
+from schedsearch.spec import StudySpec, error_line
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Search learning-rate schedules for your CNN.",
+)
+
+
+@app.callback()
+def _group() -> None:
+    """Search learning-rate schedules for your CNN."""
+
+
+class InputError(Exception):
+    """Bad input from the user: reported as one line, exit code 2."""
+
+
+def _load_json(text: str, what: str) -> Any:
+    """JSON given inline, or a path to a .json / .yaml file."""
+    path = Path(text)
+    if path.suffix in (".json", ".yaml", ".yml") and path.is_file():
+        text = path.read_text()
+        if path.suffix != ".json":
+            import yaml
+
+            try:
+                return yaml.safe_load(text)
+            except yaml.YAMLError as exc:
+                raise InputError(f"{what}: {path} is not valid YAML ({exc.problem})") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{what}: not valid JSON ({exc.msg} at char {exc.pos})") from None
+
+
+def _spec(fields: dict[str, Any], spec_file: str | None) -> StudySpec:
+    """Flags on top of an optional spec file; unset flags leave the file's values."""
+    base = _load_json(spec_file, "--spec") if spec_file else {}
+    if not isinstance(base, dict):
+        raise InputError("--spec: expected a JSON/YAML object")
+    return StudySpec.model_validate({**base, **{k: v for k, v in fields.items() if v is not None}})
+
+
+@app.command()
+def run(
+    dataset: Annotated[
+        str | None,
+        typer.Option(help="digits, mnist, fashion-mnist, cifar10, cifar100, imagefolder:PATH"),
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option(help="cnn-small, cnn-medium, resnet8, resnet20")
+    ] = None,
+    epochs: Annotated[int | None, typer.Option(help="epochs per trial")] = None,
+    trials: Annotated[int | None, typer.Option(help="number of trials")] = None,
+    batch_size: Annotated[int | None, typer.Option()] = None,
+    optimizer: Annotated[str | None, typer.Option(help="sgd or adamw")] = None,
+    families: Annotated[str | None, typer.Option(help="comma-separated families (all)")] = None,
+    space: Annotated[
+        str | None, typer.Option(help="overrides as JSON or a .json/.yaml file")
+    ] = None,
+    pruner: Annotated[
+        str | None, typer.Option(help="hyperband, median, successive_halving, none")
+    ] = None,
+    sampler: Annotated[str | None, typer.Option(help="tpe or random")] = None,
+    seed: Annotated[int | None, typer.Option()] = None,
+    name: Annotated[str | None, typer.Option(help="study name (default: generated)")] = None,
+    spec: Annotated[str | None, typer.Option(help="a study spec file (.json/.yaml)")] = None,
+    jobs: Annotated[int, typer.Option(min=1, help="trial processes on this machine")] = 1,
+    device: Annotated[str, typer.Option(envvar="SCHEDSEARCH_DEVICE")] = "auto",
+    database_url: Annotated[str | None, typer.Option(envvar="SCHEDSEARCH_DATABASE_URL")] = None,
+    quiet: Annotated[bool, typer.Option(help="no progress bar")] = False,
+) -> None:
+    """Run a whole study here, on the embedded database, and print the best schedule."""
+    optuna.logging.set_verbosity(optuna.logging.WARNING)  # the progress bar says it all
+    fields = {
+        "dataset": dataset,
+        "model": model,
+        "epochs": epochs,
+        "n_trials": trials,
+        "batch_size": batch_size,
+        "optimizer": optimizer,
+        "pruner": pruner,
+        "sampler": sampler,
+        "seed": seed,
+        "name": name,
+        "families": [f.strip() for f in families.split(",") if f.strip()] if families else None,
+        "space": _load_json(space, "--space") if space else None,
+    }
+    study_spec = _spec(fields, spec)
+    study = run_study(study_spec, database_url, jobs=jobs, device=device, progress=not quiet)
+    best = best_config(study, study_spec)
+    if best is None:
+        typer.echo("no trial finished without being pruned; try more epochs or trials")
+        raise typer.Exit(1)
+    typer.echo(format_best(best))
+
+
+def main() -> None:
+    """Entry point: every input error becomes one line and exit code 2."""
+    try:
+        app(standalone_mode=False)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        sys.exit(130)
+    except typer.TyperException as exc:  # usage errors: unknown option, bad type, ...
+        _fail(exc.format_message() if hasattr(exc, "format_message") else str(exc))
+    except ValidationError as exc:
+        _fail(error_line(exc))
+    except (InputError, DatasetError, StudyExists, ValueError) as exc:
+        _fail(str(exc))
+
+
+def _fail(message: str) -> None:
+    print(f"schedsearch: error: {message}", file=sys.stderr)
+    sys.exit(2)

@@ -1,0 +1,49 @@
+"""The Optuna objective for one study spec: sample a schedule, train, report, prune."""
+
+from __future__ import annotations
+
+import json
+
+import optuna
+
+from schedsearch.data import TensorData
+from schedsearch.space import suggest
+from schedsearch.spec import StudySpec
+from schedsearch.train import train
+
+
+class Objective:
+    """Callable per trial; holds the spec's space and the process's loaded dataset."""
+
+    def __init__(self, spec: StudySpec, data: TensorData) -> None:
+        self.space = spec.search_space()
+        self.train_config = spec.train_config()
+        self.data = data
+
+    def __call__(self, trial: optuna.Trial) -> float:
+        sampled = suggest(trial, self.space)
+        trial.set_user_attr("schedule", sampled.schedule.model_dump(mode="json"))
+        trial.set_user_attr("base_lr", sampled.base_lr)
+
+        def report(epoch: int, accuracy: float) -> None:
+            trial.report(accuracy, epoch + 1)  # step = epochs trained, the pruner's resource
+            if trial.should_prune():
+                raise optuna.TrialPruned(f"pruned after epoch {epoch + 1}")
+
+        result = train(self.data, self.train_config, sampled.schedule, sampled.base_lr, report)
+        trial.set_user_attr(
+            "metrics",
+            json.dumps(
+                {
+                    "train_loss": result.train_loss,
+                    "seconds": round(result.seconds, 3),
+                    "images_per_s": round(result.images / max(result.seconds, 1e-9)),
+                }
+            ),
+        )
+        if result.diverged:
+            # A diverged run scores 0 at the epoch it broke, so samplers learn to avoid it.
+            trial.set_user_attr("diverged", result.diverged)
+            trial.report(0.0, len(result.train_loss))
+            raise optuna.TrialPruned(result.diverged)
+        return result.final_accuracy

@@ -1,0 +1,98 @@
+"""The study spec: validated once where it enters (CLI, HTTP), then the only source from which
+every worker rebuilds the same search space, sampler, pruner and training setup."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from schedsearch.data import check_name
+from schedsearch.models import check_model
+from schedsearch.space import DEFAULT_BASE_LR, SearchSpace, SpaceError, domain_json
+from schedsearch.train import TrainConfig
+
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"
+
+
+class StudySpec(BaseModel):
+    """What to search, on what, for how long."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str | None = Field(None, pattern=NAME_PATTERN, description="unique study name")
+    dataset: str = Field(
+        "digits", description="digits, mnist, fashion-mnist, cifar10, cifar100 or imagefolder:PATH"
+    )
+    model: str = Field("cnn-small", description="cnn-small, cnn-medium, resnet8, resnet20")
+    epochs: int = Field(10, ge=1, le=1000, description="epochs per trial")
+    n_trials: int = Field(30, ge=1, le=100_000)
+    batch_size: int = Field(64, ge=1, le=65_536)
+    optimizer: Literal["sgd", "adamw"] = "sgd"
+    weight_decay: float = Field(5e-4, ge=0.0, le=1.0)
+    augment: bool = True
+    families: list[str] | None = Field(None, description="schedule families to search (all)")
+    space: dict[str, Any] = Field(
+        default_factory=dict,
+        description='overrides: {"base_lr": range, family: {param: value | [choices] | range}}',
+    )
+    pruner: Literal["hyperband", "median", "successive_halving", "none"] = "hyperband"
+    sampler: Literal["tpe", "random"] = "tpe"
+    seed: int = Field(0, ge=0, le=2**31 - 1)
+
+    @field_validator("dataset")
+    @classmethod
+    def _known_dataset(cls, value: str) -> str:
+        return check_name(value)
+
+    @field_validator("model")
+    @classmethod
+    def _known_model(cls, value: str) -> str:
+        return check_model(value)
+
+    @model_validator(mode="after")
+    def _space_is_valid(self) -> StudySpec:
+        self.search_space()
+        return self
+
+    def search_space(self) -> SearchSpace:
+        """The spec's search space; a bad override raises ValueError naming its spec field."""
+        overrides = dict(self.space)
+        base_lr = overrides.pop("base_lr", domain_json(DEFAULT_BASE_LR[self.optimizer]))
+        raw = {"base_lr": base_lr, "params": overrides}
+        if self.families is not None:
+            raw["families"] = self.families
+        try:
+            return SearchSpace.model_validate(raw)
+        except ValueError as exc:
+            error = getattr(exc, "errors", None)
+            cause = error()[0].get("ctx", {}).get("error") if error else exc
+            if isinstance(cause, SpaceError):
+                field = cause.field.replace("params.", "", 1)
+                where = field if field.startswith("families") else f"space.{field}"
+                raise ValueError(f"{where}: {str(cause).split(': ', 1)[1]}") from None
+            raise
+
+    def train_config(self) -> TrainConfig:
+        return TrainConfig(
+            model=self.model,
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            optimizer=self.optimizer,
+            weight_decay=self.weight_decay,
+            augment=self.augment,
+            seed=self.seed,
+        )
+
+
+def error_line(exc: Exception) -> str:
+    """One readable line for a spec error: ``field: what is wrong``."""
+    errors = getattr(exc, "errors", None)
+    if not callable(errors):
+        return str(exc)
+    parts = []
+    for error in errors():
+        where = ".".join(str(p) for p in error["loc"])
+        message = error["msg"].removeprefix("Value error, ")
+        parts.append(f"{where}: {message}" if where else message)
+    return "; ".join(parts)

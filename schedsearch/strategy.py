@@ -1,0 +1,52 @@
+"""The spec's search strategy as Optuna objects: sampler and pruner.
+
+Optuna stores neither, so every worker rebuilds them from the spec. Samplers get a per-worker
+seed derived from the study seed: workers with one seed would propose identical trials.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import warnings
+
+import optuna
+
+from schedsearch.spec import StudySpec
+
+# group / constant_liar are "experimental" in Optuna, and exactly what a conditional,
+# parallel search needs.
+warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+
+
+def worker_seed(study_seed: int, worker: int) -> int:
+    """A distinct, reproducible seed per worker (worker 0 keeps the study seed)."""
+    if worker == 0:
+        return study_seed
+    digest = hashlib.sha256(f"{study_seed}/{worker}".encode()).digest()
+    return int.from_bytes(digest[:4], "little")
+
+
+def make_sampler(spec: StudySpec, worker: int = 0) -> optuna.samplers.BaseSampler:
+    seed = worker_seed(spec.seed, worker)
+    if spec.sampler == "random":
+        return optuna.samplers.RandomSampler(seed=seed)
+    return optuna.samplers.TPESampler(
+        seed=seed,
+        multivariate=True,
+        group=True,
+        constant_liar=True,
+        n_startup_trials=min(10, max(3, spec.n_trials // 3)),
+    )
+
+
+def make_pruner(spec: StudySpec) -> optuna.pruners.BasePruner:
+    """Reports are per epoch (step = epochs done), so the resource is epochs."""
+    if spec.pruner == "hyperband":
+        return optuna.pruners.HyperbandPruner(
+            min_resource=1, max_resource=spec.epochs, reduction_factor=3
+        )
+    if spec.pruner == "successive_halving":
+        return optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=3)
+    if spec.pruner == "median":
+        return optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=1)
+    return optuna.pruners.NopPruner()
