@@ -39,7 +39,9 @@ class InputError(Exception):
 def _load_json(text: str, what: str) -> Any:
     """JSON given inline, or a path to a .json / .yaml file."""
     path = Path(text)
-    if path.suffix in (".json", ".yaml", ".yml") and path.is_file():
+    if path.suffix in (".json", ".yaml", ".yml"):
+        if not path.is_file():
+            raise InputError(f"{what}: no such file {path}")
         text = path.read_text()
         if path.suffix != ".json":
             import yaml

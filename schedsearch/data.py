@@ -90,7 +90,7 @@ def _digits(root: Path, download: bool) -> Raw:
     return bunch.images[:, None].astype(np.float32) / 16.0, bunch.target, None, None
 
 
-def _torchvision(cls_name: str) -> Callable[[Path, bool], Raw]:
+def _torchvision(name: str, cls_name: str) -> Callable[[Path, bool], Raw]:
     """MNIST-style datasets through torchvision's own classes (idx files on disk)."""
 
     def load(root: Path, download: bool) -> Raw:
@@ -103,10 +103,8 @@ def _torchvision(cls_name: str) -> Callable[[Path, bool], Raw]:
                 ds = cls(str(root), train=train, download=False)
             except RuntimeError:
                 if not download:
-                    raise _absent(cls_name, root) from None
-                ds = _download(
-                    lambda t=train: cls(str(root), train=t, download=True), cls_name, root
-                )
+                    raise _absent(name, root) from None
+                ds = _download(lambda t=train: cls(str(root), train=t, download=True), name, root)
             splits += [ds.data.numpy()[:, None], ds.targets.numpy()]
         return splits[0], splits[1], splits[2], splits[3]
 
@@ -114,7 +112,7 @@ def _torchvision(cls_name: str) -> Callable[[Path, bool], Raw]:
 
 
 def _cifar(
-    folder: str, files: tuple[list[str], list[str]], label_key: bytes, cls_name: str
+    name: str, folder: str, files: tuple[list[str], list[str]], label_key: bytes, cls_name: str
 ) -> Callable[[Path, bool], Raw]:
     """CIFAR's python pickles, read directly: torchvision only downloads them (its loader checks
     full-archive checksums, which small files written by tests cannot have)."""
@@ -123,19 +121,19 @@ def _cifar(
         base = root / folder
         if not all((base / f).exists() for f in files[0] + files[1]):
             if not download:
-                raise _absent(cls_name, root)
+                raise _absent(name, root)
             import torchvision
 
             _download(
                 lambda: getattr(torchvision.datasets, cls_name)(str(root), download=True),
-                cls_name,
+                name,
                 root,
             )
         out: list[np.ndarray] = []
         for names in files:
             xs, ys = [], []
-            for name in names:
-                with open(base / name, "rb") as handle:
+            for file in names:
+                with open(base / file, "rb") as handle:
                     entry = pickle.load(handle, encoding="bytes")
                 xs.append(np.asarray(entry[b"data"], dtype=np.uint8).reshape(-1, 3, 32, 32))
                 ys.append(np.asarray(entry[label_key]))
@@ -189,11 +187,14 @@ def _image_folder(path: str) -> Callable[[Path, bool], Raw]:
 _C10 = ([f"data_batch_{i}" for i in range(1, 6)], ["test_batch"])
 LOADERS: dict[str, tuple[Callable[[Path, bool], Raw], Augment]] = {
     "digits": (_digits, Augment(pad=1)),
-    "mnist": (_torchvision("MNIST"), Augment(pad=2)),
-    "fashion-mnist": (_torchvision("FashionMNIST"), Augment(pad=2, flip=True)),
-    "cifar10": (_cifar("cifar-10-batches-py", _C10, b"labels", "CIFAR10"), Augment(4, True)),
+    "mnist": (_torchvision("mnist", "MNIST"), Augment(pad=2)),
+    "fashion-mnist": (_torchvision("fashion-mnist", "FashionMNIST"), Augment(pad=2, flip=True)),
+    "cifar10": (
+        _cifar("cifar10", "cifar-10-batches-py", _C10, b"labels", "CIFAR10"),
+        Augment(4, True),
+    ),
     "cifar100": (
-        _cifar("cifar-100-python", (["train"], ["test"]), b"fine_labels", "CIFAR100"),
+        _cifar("cifar100", "cifar-100-python", (["train"], ["test"]), b"fine_labels", "CIFAR100"),
         Augment(4, True),
     ),
 }
@@ -248,7 +249,7 @@ def prepare(name: str, raw: Raw, augment: Augment, device: torch.device, seed: i
     )
 
 
-_CACHE: dict[tuple[str, str, int], TensorData] = {}
+_CACHE: dict[tuple[str, str, str, int], TensorData] = {}
 
 
 def load_dataset(
@@ -256,7 +257,7 @@ def load_dataset(
 ) -> TensorData:
     """The dataset on ``device``, split by ``seed``; cached for the life of the process."""
     device = torch.device(device)
-    key = (name, str(device), seed)
+    key = (name, str(data_dir().resolve()), str(device), seed)
     if key not in _CACHE:
         check_name(name)
         if name.startswith("imagefolder:"):

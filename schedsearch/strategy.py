@@ -13,10 +13,6 @@ import optuna
 
 from schedsearch.spec import StudySpec
 
-# group / constant_liar are "experimental" in Optuna, and exactly what a conditional,
-# parallel search needs.
-warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
-
 
 def worker_seed(study_seed: int, worker: int) -> int:
     """A distinct, reproducible seed per worker (worker 0 keeps the study seed)."""
@@ -30,13 +26,15 @@ def make_sampler(spec: StudySpec, worker: int = 0) -> optuna.samplers.BaseSample
     seed = worker_seed(spec.seed, worker)
     if spec.sampler == "random":
         return optuna.samplers.RandomSampler(seed=seed)
-    return optuna.samplers.TPESampler(
-        seed=seed,
-        multivariate=True,
-        group=True,
-        constant_liar=True,
-        n_startup_trials=min(10, max(3, spec.n_trials // 3)),
-    )
+    with warnings.catch_warnings():  # group / constant_liar are "experimental", and exactly
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)  # what we need
+        return optuna.samplers.TPESampler(
+            seed=seed,
+            multivariate=True,
+            group=True,
+            constant_liar=True,
+            n_startup_trials=min(10, max(3, spec.n_trials // 3)),
+        )
 
 
 def make_pruner(spec: StudySpec) -> optuna.pruners.BasePruner:

@@ -2,8 +2,8 @@
 
 Kept close to the metal (airbench-style): index a shuffled permutation of on-device tensors,
 augment on the device, bf16 autocast and channels_last on CUDA. The loss is summed on the device
-and checked once per epoch, so there is no host sync per step; a NaN/inf loss ends the run with
-a reason instead of a crash.
+and checked once per epoch, so there is no host sync per step; a NaN/inf or exploded loss ends
+the run with a reason instead of a crash.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from schedsearch.models import build_model
 from schedsearch.schedules import ScheduleBase, build_scheduler
 
 EVAL_BATCH = 1024
+DIVERGED_FACTOR = 10.0
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,9 @@ def train(
         optimizer, schedule, config.epochs * steps_per_epoch, steps_per_epoch
     )
     result = TrainResult(model=model)
+    # BatchNorm can keep a diverged net's loss finite (1e13 at LR 50 on digits): a mean loss
+    # 10x that of uniform guessing (ln C) counts as divergence too; healthy runs stay below ln C.
+    exploded = DIVERGED_FACTOR * math.log(data.num_classes)
     started = time.perf_counter()
     for epoch in range(config.epochs):
         model.train()
@@ -142,9 +146,9 @@ def train(
         result.images += steps_per_epoch * batch
         mean_loss = loss_sum.item() / steps_per_epoch
         result.train_loss.append(mean_loss)
-        if not math.isfinite(mean_loss):
+        if not math.isfinite(mean_loss) or mean_loss > exploded:
             result.diverged = (
-                f"training loss became {mean_loss} in epoch {epoch + 1} (base LR {base_lr:.4g})"
+                f"training loss became {mean_loss:.4g} in epoch {epoch + 1} (base LR {base_lr:.4g})"
             )
             break
         accuracy = evaluate(model, data.val_x, data.val_y)

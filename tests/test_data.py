@@ -1,0 +1,167 @@
+"""Datasets from real on-disk formats written here (MNIST idx, CIFAR pickles, PNG folders),
+loaded through the real code; seeded splits; augmentation as tensor ops."""
+
+from __future__ import annotations
+
+import pickle
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from schedsearch.data import Augment, DatasetError, check_name, load_dataset
+
+
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch) -> Path:
+    monkeypatch.setenv("SCHEDSEARCH_DATA_DIR", str(tmp_path))
+    return tmp_path
+
+
+def write_idx(folder: Path, prefix: str, labels: np.ndarray) -> None:
+    """MNIST's idx format: big-endian magic and sizes, then uint8 pixels / labels.
+    Each image's pixels all equal 20 x its label, so content can be traced through the loader."""
+    folder.mkdir(parents=True, exist_ok=True)
+    images = np.repeat(labels.astype(np.uint8)[:, None, None] * 20, 28, 1).repeat(28, 2)
+    with open(folder / f"{prefix}-images-idx3-ubyte", "wb") as handle:
+        handle.write(struct.pack(">IIII", 2051, len(labels), 28, 28) + images.tobytes())
+    with open(folder / f"{prefix}-labels-idx1-ubyte", "wb") as handle:
+        handle.write(struct.pack(">II", 2049, len(labels)) + labels.astype(np.uint8).tobytes())
+
+
+def write_cifar_batch(path: Path, labels: np.ndarray, label_key: bytes) -> None:
+    """CIFAR's python pickle: ``data`` N x 3072 (channel-major), channel c of an image = 10y+3c."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pixels = (labels[:, None] * 10 + np.arange(3)[None, :] * 3).astype(np.uint8)
+    data = np.repeat(pixels[:, :, None], 1024, axis=2).reshape(len(labels), 3072)
+    with open(path, "wb") as handle:
+        pickle.dump({b"data": data, label_key: labels.tolist(), b"batch_label": b"x"}, handle)
+
+
+def assert_content_follows_labels(x: torch.Tensor, y: torch.Tensor) -> None:
+    """Images were written with intensity growing with the label: it must survive loading."""
+    means = x.mean(dim=(1, 2, 3))
+    order = torch.argsort(y, stable=True)
+    assert torch.all(means[order][1:] >= means[order][:-1] - 1e-5)
+    for label in y.unique():  # one intensity per label
+        assert means[y == label].std(unbiased=False) < 1e-4 if (y == label).sum() > 1 else True
+
+
+@pytest.mark.parametrize(
+    ("name", "folder"), [("mnist", "MNIST"), ("fashion-mnist", "FashionMNIST")]
+)
+def test_mnist_idx_files(data_dir: Path, name: str, folder: str) -> None:
+    rng = np.random.default_rng(0)
+    train_labels, test_labels = rng.integers(0, 10, 60), rng.integers(0, 10, 20)
+    write_idx(data_dir / folder / "raw", "train", train_labels)
+    write_idx(data_dir / folder / "raw", "t10k", test_labels)
+    data = load_dataset(name, "cpu", seed=0, download=False)
+    assert data.shape == (1, 28, 28) and data.num_classes == 10
+    assert (len(data.train_x), len(data.val_x), len(data.test_x)) == (54, 6, 20)
+    assert sorted(torch.cat([data.train_y, data.val_y]).tolist()) == sorted(train_labels.tolist())
+    assert data.test_y.tolist() == test_labels.tolist()  # the official test split, in order
+    assert abs(data.train_x.mean().item()) < 1e-4  # normalised with train statistics
+    assert_content_follows_labels(data.train_x, data.train_y)
+    assert_content_follows_labels(data.test_x, data.test_y)
+
+
+@pytest.mark.parametrize(
+    ("name", "folder", "files", "key", "classes"),
+    [
+        ("cifar10", "cifar-10-batches-py", [f"data_batch_{i}" for i in range(1, 6)], b"labels", 10),
+        ("cifar100", "cifar-100-python", ["train"], b"fine_labels", 100),
+    ],
+)
+def test_cifar_pickles(data_dir: Path, name, folder, files, key, classes) -> None:
+    rng = np.random.default_rng(1)
+    labels = []
+    for file in files:
+        batch = rng.integers(0, classes, 8)
+        batch[0] = classes - 1  # the largest class appears, so num_classes can be read off
+        write_cifar_batch(data_dir / folder / file, batch, key)
+        labels += batch.tolist()
+    test = rng.integers(0, classes, 6)
+    write_cifar_batch(
+        data_dir / folder / ("test_batch" if name == "cifar10" else "test"), test, key
+    )
+    data = load_dataset(name, "cpu", seed=0, download=False)
+    assert data.shape == (3, 32, 32) and data.num_classes == classes
+    assert len(data.train_x) + len(data.val_x) == len(labels) and len(data.test_x) == 6
+    # Channel-major reshape: every channel of an image is one constant colour.
+    assert data.train_x.std(dim=(2, 3)).max() < 1e-4
+    assert data.augment == Augment(pad=4, flip=True)
+
+
+def test_image_folder_of_pngs(tmp_path: Path) -> None:
+    for cls, colour in [("cat", (200, 30, 30)), ("dog", (30, 30, 200))]:
+        (tmp_path / "pets" / cls).mkdir(parents=True)
+        for i in range(6):
+            Image.new("RGB", (12, 10), colour).save(tmp_path / "pets" / cls / f"{i}.png")
+        (tmp_path / "pets" / cls / "notes.txt").write_text("not an image")
+    data = load_dataset(f"imagefolder:{tmp_path / 'pets'}", "cpu", seed=3)
+    assert data.shape == (3, 10, 12) and data.num_classes == 2
+    assert len(data.train_x) + len(data.val_x) + len(data.test_x) == 12
+    red = data.train_x[:, 0].mean(dim=(1, 2)) > data.train_x[:, 2].mean(dim=(1, 2))
+    assert red.tolist() == (data.train_y == 0).tolist()  # cats are red, dogs blue
+
+
+def test_image_folder_without_classes_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "only").mkdir()
+    with pytest.raises(DatasetError, match="at least two class sub-folders"):
+        load_dataset(f"imagefolder:{tmp_path}", "cpu")
+
+
+@pytest.mark.parametrize("name", ["mnist", "cifar10", "cifar100", "fashion-mnist"])
+def test_absent_dataset_offline_is_one_readable_error(data_dir: Path, name: str) -> None:
+    with pytest.raises(DatasetError) as caught:
+        load_dataset(name, "cpu", download=False)
+    message = str(caught.value)
+    assert "\n" not in message and repr(name) in message and str(data_dir) in message
+
+
+def test_absent_dataset_with_download_and_no_network(data_dir: Path) -> None:
+    with pytest.raises(DatasetError, match="could not be downloaded") as caught:
+        load_dataset("cifar10", "cpu", download=True)
+    assert "\n" not in str(caught.value)
+
+
+def test_digits_split_is_seeded_and_cached() -> None:
+    a, b = load_dataset("digits", "cpu", seed=5), load_dataset("digits", "cpu", seed=5)
+    assert a is b  # loaded once per process
+    other = load_dataset("digits", "cpu", seed=6)
+    assert not torch.equal(a.val_y, other.val_y)
+    assert (len(a.train_x), len(a.val_x), len(a.test_x)) == (1079, 359, 359)  # 1797: 60/20/20
+    assert a.shape == (1, 8, 8) and a.num_classes == 10
+
+
+def test_unknown_dataset_names_the_known_ones() -> None:
+    with pytest.raises(ValueError, match=r"unknown dataset 'imagenet'.*digits.*cifar10"):
+        check_name("imagenet")
+
+
+def test_flip_is_a_mirror_image_or_the_original() -> None:
+    x = torch.randn(64, 3, 5, 7)
+    out = Augment(flip=True)(x, torch.Generator().manual_seed(0))
+    same = (out == x).flatten(1).all(1)
+    mirrored = (out == x.flip(-1)).flatten(1).all(1)
+    assert torch.all(same | mirrored) and same.any() and mirrored.any()
+
+
+def test_crop_is_a_window_of_the_reflect_padded_image() -> None:
+    x = torch.randn(32, 2, 6, 6)
+    out = Augment(pad=2)(x, torch.Generator().manual_seed(1))
+    padded = torch.nn.functional.pad(x, (2, 2, 2, 2), mode="reflect")
+    offsets = set()
+    for i in range(len(x)):
+        hits = [
+            (dy, dx)
+            for dy in range(5)
+            for dx in range(5)
+            if torch.equal(out[i], padded[i, :, dy : dy + 6, dx : dx + 6])
+        ]
+        assert hits, f"image {i} is not a crop"
+        offsets.add(hits[0])
+    assert len(offsets) > 5  # the crops really move
