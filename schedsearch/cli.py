@@ -16,8 +16,9 @@ from pydantic import ValidationError
 
 from schedsearch.data import DatasetError
 from schedsearch.results import best_config, format_best
-from schedsearch.runner import StudyExists, run_study
+from schedsearch.runner import run_study
 from schedsearch.spec import StudySpec, error_line
+from schedsearch.store import Store, StudyExists
 
 app = typer.Typer(
     add_completion=False,
@@ -111,7 +112,7 @@ def run(
     }
     study_spec = _spec(fields, spec)
     study = run_study(study_spec, database_url, jobs=jobs, device=device, progress=not quiet)
-    best = best_config(study, study_spec)
+    best = best_config(Store(database_url).optuna_study(study), study.spec)
     if best is None:
         typer.echo("no trial finished without being pruned; try more epochs or trials")
         raise typer.Exit(1)

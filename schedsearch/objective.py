@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import optuna
 
@@ -12,13 +13,20 @@ from schedsearch.spec import StudySpec
 from schedsearch.train import train
 
 
+class WorkerStopping(Exception):
+    """Raised at an epoch end when the worker running the trial was asked to stop."""
+
+
 class Objective:
     """Callable per trial; holds the spec's space and the process's loaded dataset."""
 
-    def __init__(self, spec: StudySpec, data: TensorData) -> None:
+    def __init__(
+        self, spec: StudySpec, data: TensorData, should_stop: Callable[[], bool] | None = None
+    ) -> None:
         self.space = spec.search_space()
         self.train_config = spec.train_config()
         self.data = data
+        self.should_stop = should_stop or (lambda: False)
 
     def __call__(self, trial: optuna.Trial) -> float:
         sampled = suggest(trial, self.space)
@@ -26,6 +34,8 @@ class Objective:
         trial.set_user_attr("base_lr", sampled.base_lr)
 
         def report(epoch: int, accuracy: float) -> None:
+            if self.should_stop():
+                raise WorkerStopping(f"worker stopped during epoch {epoch + 1}")
             trial.report(accuracy, epoch + 1)  # step = epochs trained, the pruner's resource
             if trial.should_prune():
                 raise optuna.TrialPruned(f"pruned after epoch {epoch + 1}")

@@ -1,34 +1,478 @@
-"""Optuna's RDB storage on the study database, with per-backend engine settings.
+"""The study database: our tables beside Optuna's RDB tables, on one URL.
 
-SQLite: WAL (readers do not block the writer) and a busy timeout instead of "database is
-locked"; PostgreSQL: pre-ping and a small pool per process.
+Our tables hold what Optuna does not: each study's spec, status and trial-slot counter, and the
+live workers. The slot counter is what keeps a study at exactly ``n_trials``: a worker claims a
+slot with one conditional UPDATE before it asks Optuna for a trial, and gives it back only when
+its trial fails (a stale heartbeat, a crash, a clean shutdown), so the slot is run again.
+
+Engine settings per backend: SQLite gets WAL (readers never block the writer) and a busy
+timeout instead of "database is locked"; PostgreSQL gets pre-ping (a restarted server costs a
+retry, not a crash) and a small pool per process.
 """
 
 from __future__ import annotations
 
 import os
+import time
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import optuna
-import sqlalchemy
+import sqlalchemy as sa
+from sqlalchemy import orm
+
+from schedsearch.spec import StudySpec
 
 DEFAULT_URL = "sqlite:///./schedsearch.db"
+SCHEMA_VERSION = 1
+_SCHEMA_LOCK = 0x5C4ED5EA  # pg advisory lock key for schema creation
+ACTIVE = ("queued", "running")
+TERMINAL = ("completed", "cancelled", "failed")
+FINISHED_STATES = ("COMPLETE", "PRUNED")
 
 
 def database_url(url: str | None = None) -> str:
     return url or os.environ.get("SCHEDSEARCH_DATABASE_URL") or DEFAULT_URL
 
 
-def engine_kwargs(url: str) -> dict:
+def engine_kwargs(url: str) -> dict[str, Any]:
     if url.startswith("sqlite"):
         return {"connect_args": {"timeout": 60}}
     return {"pool_size": 2, "max_overflow": 2, "pool_pre_ping": True}
 
 
+@contextmanager
+def _quiet_experimental() -> Iterator[None]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        yield
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(orm.DeclarativeBase):
+    pass
+
+
+class StudyRow(Base):
+    __tablename__ = "schedsearch_studies"
+
+    id: orm.Mapped[int] = orm.mapped_column(primary_key=True, autoincrement=True)
+    name: orm.Mapped[str] = orm.mapped_column(sa.String(128), unique=True)
+    optuna_study_id: orm.Mapped[int]
+    status: orm.Mapped[str] = orm.mapped_column(sa.String(16), index=True)
+    spec: orm.Mapped[dict[str, Any]] = orm.mapped_column(sa.JSON)
+    n_trials: orm.Mapped[int]
+    claimed: orm.Mapped[int] = orm.mapped_column(default=0)
+    failures: orm.Mapped[int] = orm.mapped_column(default=0)
+    created_at: orm.Mapped[datetime] = orm.mapped_column(sa.DateTime(timezone=True))
+    updated_at: orm.Mapped[datetime] = orm.mapped_column(sa.DateTime(timezone=True))
+
+
+class WorkerRow(Base):
+    __tablename__ = "schedsearch_workers"
+
+    id: orm.Mapped[str] = orm.mapped_column(sa.String(64), primary_key=True)
+    host: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    pid: orm.Mapped[int]
+    device: orm.Mapped[str] = orm.mapped_column(sa.String(32))
+    study_id: orm.Mapped[int | None]
+    trial_number: orm.Mapped[int | None]
+    started_at: orm.Mapped[datetime] = orm.mapped_column(sa.DateTime(timezone=True))
+    last_seen: orm.Mapped[datetime] = orm.mapped_column(sa.DateTime(timezone=True), index=True)
+
+
+class MetaRow(Base):
+    __tablename__ = "schedsearch_meta"
+
+    key: orm.Mapped[str] = orm.mapped_column(sa.String(64), primary_key=True)
+    value: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+
+
+@dataclass(frozen=True)
+class StudyInfo:
+    """A study as our tables hold it (a plain snapshot, safe to pass between threads)."""
+
+    id: int
+    name: str
+    optuna_study_id: int
+    status: str
+    spec: StudySpec
+    n_trials: int
+    claimed: int
+    failures: int
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, row: StudyRow) -> StudyInfo:
+        return cls(
+            row.id,
+            row.name,
+            row.optuna_study_id,
+            row.status,
+            StudySpec.model_validate(row.spec),
+            row.n_trials,
+            row.claimed,
+            row.failures,
+            _aware(row.created_at),
+            _aware(row.updated_at),
+        )
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; everything we store is UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+class StudyExists(ValueError):
+    pass
+
+
+class StudyNotFound(LookupError):
+    pass
+
+
+class Store:
+    """Every read and write of the study database that workers, CLI and API share."""
+
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        heartbeat_interval: int | None = None,
+        grace_period: int | None = None,
+        max_retry: int = 3,
+    ) -> None:
+        self.url = database_url(url)
+        self.engine = sa.create_engine(self.url, **engine_kwargs(self.url))
+        self.max_retry = max_retry
+        self._init_schema()
+        with _quiet_experimental():  # heartbeats are "experimental" and exactly what we need
+            self.optuna = optuna.storages.RDBStorage(
+                self.url,
+                engine_kwargs=engine_kwargs(self.url),
+                heartbeat_interval=heartbeat_interval,
+                grace_period=grace_period,
+                heartbeat_stale_trial_callback=self.on_stale_trial if heartbeat_interval else None,
+                skip_table_creation=True,
+            )
+        self._sessions = orm.sessionmaker(self.engine, expire_on_commit=False)
+
+    # -- schema ---------------------------------------------------------------------------
+
+    def _init_schema(self) -> None:
+        """Create our tables and Optuna's once, even when many processes start together."""
+        for attempt in range(5):
+            try:
+                with self.engine.connect() as connection:
+                    if self.engine.dialect.name == "postgresql":
+                        connection.execute(
+                            sa.text("SELECT pg_advisory_lock(:k)"), {"k": _SCHEMA_LOCK}
+                        )
+                    elif self.engine.dialect.name == "sqlite":
+                        connection.exec_driver_sql("PRAGMA journal_mode=WAL")
+                    try:
+                        self._create_tables(connection)
+                    finally:
+                        if self.engine.dialect.name == "postgresql":
+                            connection.execute(
+                                sa.text("SELECT pg_advisory_unlock(:k)"), {"k": _SCHEMA_LOCK}
+                            )
+                            connection.commit()
+                return
+            except sa.exc.OperationalError:  # SQLite: a racing creator; try again
+                if attempt == 4:
+                    raise
+                time.sleep(0.2 * (attempt + 1))
+
+    def _create_tables(self, connection: sa.Connection) -> None:
+        inspector = sa.inspect(connection)
+        if not inspector.has_table("version_info"):
+            optuna.storages.RDBStorage(
+                self.url, engine_kwargs=engine_kwargs(self.url)
+            ).engine.dispose()
+        Base.metadata.create_all(connection)
+        # The best-trial and count queries filter trials by study and state (optuna#5537).
+        connection.exec_driver_sql(
+            "CREATE INDEX IF NOT EXISTS ix_trials_study_id_state ON trials (study_id, state)"
+        )
+        if (
+            connection.execute(sa.select(MetaRow).where(MetaRow.key == "schema_version")).first()
+            is None
+        ):
+            connection.execute(
+                sa.insert(MetaRow).values(key="schema_version", value=str(SCHEMA_VERSION))
+            )
+        connection.commit()
+
+    def schema_version(self) -> int:
+        with self._session() as session:
+            return int(session.get(MetaRow, "schema_version").value)
+
+    @contextmanager
+    def _session(self) -> Iterator[orm.Session]:
+        with self._sessions() as session, session.begin():
+            yield session
+
+    def ping(self) -> None:
+        with self.engine.connect() as connection:
+            connection.execute(sa.text("SELECT 1"))
+
+    # -- studies --------------------------------------------------------------------------
+
+    def create_study(self, spec: StudySpec) -> StudyInfo:
+        """Register the study and create its Optuna study; a taken name raises StudyExists."""
+        assert spec.name, "a study needs its name before it is stored"
+        try:
+            optuna_study = optuna.create_study(
+                storage=self.optuna, study_name=spec.name, direction="maximize"
+            )
+        except optuna.exceptions.DuplicatedStudyError:
+            raise StudyExists(f"a study named {spec.name!r} exists already") from None
+        optuna_study.set_user_attr("spec", spec.model_dump(mode="json"))
+        now = _now()
+        row = StudyRow(
+            name=spec.name,
+            optuna_study_id=optuna_study._study_id,
+            status="queued",
+            spec=spec.model_dump(mode="json"),
+            n_trials=spec.n_trials,
+            claimed=0,
+            failures=0,
+            created_at=now,
+            updated_at=now,
+        )
+        try:
+            with self._session() as session:
+                session.add(row)
+        except sa.exc.IntegrityError:
+            optuna.delete_study(study_name=spec.name, storage=self.optuna)
+            raise StudyExists(f"a study named {spec.name!r} exists already") from None
+        return StudyInfo.of(row)
+
+    def get(self, key: int | str) -> StudyInfo:
+        """A study by id (int or digits) or by name."""
+        with self._session() as session:
+            row = None
+            if isinstance(key, int) or key.isdigit():
+                row = session.get(StudyRow, int(key))
+            if row is None and isinstance(key, str):
+                row = session.scalars(sa.select(StudyRow).where(StudyRow.name == key)).first()
+            if row is None:
+                raise StudyNotFound(f"no study {key!r}")
+            return StudyInfo.of(row)
+
+    def list(self, limit: int = 50, offset: int = 0) -> tuple[list[StudyInfo], int]:
+        """Newest first, one page, and the total count."""
+        with self._session() as session:
+            total = session.scalar(sa.select(sa.func.count()).select_from(StudyRow))
+            rows = session.scalars(
+                sa.select(StudyRow)
+                .order_by(StudyRow.created_at.desc(), StudyRow.id.desc())
+                .limit(limit)
+                .offset(offset)
+            )
+            return [StudyInfo.of(r) for r in rows], int(total or 0)
+
+    def cancel(self, key: int | str) -> StudyInfo:
+        """Stop handing out trials; trials already running finish."""
+        study = self.get(key)
+        self._set_status(study.id, "cancelled", only_from=ACTIVE)
+        return self.get(study.id)
+
+    def delete(self, key: int | str) -> None:
+        study = self.get(key)
+        optuna.delete_study(study_name=study.name, storage=self.optuna)
+        with self._session() as session:
+            session.execute(sa.delete(StudyRow).where(StudyRow.id == study.id))
+
+    def _set_status(self, study_id: int, status: str, only_from: tuple[str, ...]) -> bool:
+        with self._session() as session:
+            result = session.execute(
+                sa.update(StudyRow)
+                .where(StudyRow.id == study_id, StudyRow.status.in_(only_from))
+                .values(status=status, updated_at=_now())
+            )
+            return result.rowcount == 1
+
+    # -- trial slots ----------------------------------------------------------------------
+
+    def active(self) -> list[StudyInfo]:
+        """Queued and running studies, least progress first (so idle workers spread out)."""
+        with self._session() as session:
+            rows = session.scalars(
+                sa.select(StudyRow)
+                .where(StudyRow.status.in_(ACTIVE))
+                .order_by((StudyRow.claimed * 1.0 / StudyRow.n_trials), StudyRow.created_at)
+            )
+            return [StudyInfo.of(r) for r in rows]
+
+    def claim(self, study_id: int) -> bool:
+        """Take one trial slot, atomically: never more than ``n_trials`` slots are out."""
+        with self._session() as session:
+            result = session.execute(
+                sa.update(StudyRow)
+                .where(
+                    StudyRow.id == study_id,
+                    StudyRow.status.in_(ACTIVE),
+                    StudyRow.claimed < StudyRow.n_trials,
+                )
+                .values(claimed=StudyRow.claimed + 1, status="running", updated_at=_now())
+            )
+            return result.rowcount == 1
+
+    def release(self, study_id: int) -> None:
+        """Give a slot back: its trial failed and will not count."""
+        with self._session() as session:
+            session.execute(
+                sa.update(StudyRow)
+                .where(StudyRow.id == study_id, StudyRow.claimed > 0)
+                .values(claimed=StudyRow.claimed - 1, updated_at=_now())
+            )
+
+    def record_failure(self, study_id: int, max_failures: int) -> None:
+        """Count a trial that raised; a study that keeps failing is marked failed."""
+        with self._session() as session:
+            session.execute(
+                sa.update(StudyRow)
+                .where(StudyRow.id == study_id)
+                .values(failures=StudyRow.failures + 1, updated_at=_now())
+            )
+            session.execute(
+                sa.update(StudyRow)
+                .where(
+                    StudyRow.id == study_id,
+                    StudyRow.failures >= max_failures,
+                    StudyRow.status.in_(ACTIVE),
+                )
+                .values(status="failed")
+            )
+
+    def finish_if_done(self, study: StudyInfo) -> bool:
+        """Mark the study completed once ``n_trials`` trials are COMPLETE or PRUNED."""
+        if self.trial_counts(study)["finished"] >= study.n_trials:
+            return self._set_status(study.id, "completed", only_from=ACTIVE)
+        return False
+
+    def on_stale_trial(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        """Heartbeat-stale trial (its worker died): free its slot and queue a retry.
+
+        Optuna calls this only in the process whose UPDATE failed the trial, so once per trial.
+        """
+        info = self.get(study.study_name)
+        self.requeue(study, trial)
+        self.release(info.id)
+
+    def requeue(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        """Queue the same parameters again (up to ``max_retry`` times per original trial)."""
+        with _quiet_experimental():
+            retry = optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=self.max_retry)
+            retry(study, trial)
+
+    def fail_stale(self, study: StudyInfo) -> None:
+        """Fail the study's trials whose heartbeat stopped (runs ``on_stale_trial`` for each)."""
+        if self.optuna.get_heartbeat_interval() is None:
+            return
+        handle = optuna.load_study(study_name=study.name, storage=self.optuna)
+        with _quiet_experimental():
+            optuna.storages.fail_stale_trials(handle)
+
+    # -- reads for status -----------------------------------------------------------------
+
+    def trial_counts(self, study: StudyInfo) -> dict[str, int]:
+        """Trials by state in one grouped query (cheap at 10,000 trials)."""
+        with self._session() as session:
+            rows = session.execute(
+                sa.text("SELECT state, count(*) FROM trials WHERE study_id = :s GROUP BY state"),
+                {"s": study.optuna_study_id},
+            ).all()
+        by_state = {str(state).rsplit(".", 1)[-1].upper(): n for state, n in rows}
+        counts = {
+            "complete": by_state.get("COMPLETE", 0),
+            "pruned": by_state.get("PRUNED", 0),
+            "running": by_state.get("RUNNING", 0),
+            "failed": by_state.get("FAIL", 0),
+            "waiting": by_state.get("WAITING", 0),
+        }
+        counts["finished"] = counts["complete"] + counts["pruned"]
+        return counts
+
+    def optuna_study(
+        self,
+        study: StudyInfo,
+        sampler: optuna.samplers.BaseSampler | None = None,
+        pruner: optuna.pruners.BasePruner | None = None,
+    ) -> optuna.Study:
+        return optuna.load_study(
+            study_name=study.name, storage=self.optuna, sampler=sampler, pruner=pruner
+        )
+
+    # -- workers --------------------------------------------------------------------------
+
+    def worker_seen(
+        self,
+        worker_id: str,
+        host: str,
+        pid: int,
+        device: str,
+        study_id: int | None = None,
+        trial_number: int | None = None,
+    ) -> None:
+        now = _now()
+        with self._session() as session:
+            row = session.get(WorkerRow, worker_id)
+            if row is None:
+                session.add(
+                    WorkerRow(
+                        id=worker_id,
+                        host=host,
+                        pid=pid,
+                        device=device,
+                        study_id=study_id,
+                        trial_number=trial_number,
+                        started_at=now,
+                        last_seen=now,
+                    )
+                )
+            else:
+                row.study_id, row.trial_number, row.last_seen = study_id, trial_number, now
+
+    def worker_gone(self, worker_id: str) -> None:
+        with self._session() as session:
+            session.execute(sa.delete(WorkerRow).where(WorkerRow.id == worker_id))
+
+    def live_workers(self, within: float = 60.0, study_id: int | None = None) -> list[WorkerRow]:
+        since = _now() - timedelta(seconds=within)
+        with self._session() as session:
+            query = sa.select(WorkerRow).where(WorkerRow.last_seen >= since)
+            if study_id is not None:
+                query = query.where(WorkerRow.study_id == study_id)
+            return list(session.scalars(query))
+
+    def close(self) -> None:
+        self.engine.dispose()
+        self.optuna.engine.dispose()
+
+
+def retry_on_outage(action: Callable[[], Any], attempts: int = 30, wait: float = 1.0) -> Any:
+    """Run ``action``, waiting out a database that is down or restarting."""
+    for attempt in range(attempts):
+        try:
+            return action()
+        except (sa.exc.OperationalError, sa.exc.InterfaceError):
+            if attempt == attempts - 1:
+                raise
+            time.sleep(wait)
+    raise AssertionError("unreachable")
+
+
 def optuna_storage(url: str | None = None) -> optuna.storages.RDBStorage:
-    url = database_url(url)
-    if url.startswith("sqlite"):
-        engine = sqlalchemy.create_engine(url, **engine_kwargs(url))
-        with engine.connect() as connection:  # WAL is a property of the file: set it once
-            connection.exec_driver_sql("PRAGMA journal_mode=WAL")
-        engine.dispose()
-    return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs(url))
+    """Optuna's storage on the study database (schema created if missing)."""
+    return Store(url).optuna

@@ -1,0 +1,230 @@
+"""The worker loop: ``schedsearch worker``.
+
+Each turn: fail stale trials of dead workers (their slots come back, their parameters are
+queued again), pick the active study with the least progress, claim one of its trial slots
+atomically, and run one trial under Optuna's heartbeat. The database is the only meeting point,
+so any number of workers on any number of machines can serve the same studies.
+
+SIGTERM/SIGINT: the running trial stops at its next epoch end, is failed and queued again (its
+slot returns), and the worker exits; nothing is left RUNNING.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import secrets
+import signal
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import FrameType
+from typing import Any
+
+import optuna
+import sqlalchemy as sa
+import torch
+
+from schedsearch.data import load_dataset
+from schedsearch.objective import Objective
+from schedsearch.store import TERMINAL, Store, StudyInfo
+from schedsearch.strategy import make_pruner, make_sampler
+from schedsearch.train import resolve_device
+
+log = logging.getLogger("schedsearch.worker")
+
+ObjectiveFactory = Callable[[StudyInfo, Callable[[], bool]], Callable[[optuna.Trial], float]]
+
+
+@dataclass(frozen=True)
+class WorkerOptions:
+    study: str | None = None  # serve only this study; exit when it is over
+    device: str = "auto"
+    max_trials: int | None = None
+    idle_exit: float | None = None  # seconds without work before exiting (None: never)
+    poll: float = 1.0
+    threads: int = 1
+    seed_index: int | None = None  # sampler seed slot; None: a random one per worker
+
+
+class Worker:
+    def __init__(
+        self,
+        store: Store,
+        options: WorkerOptions,
+        objective_factory: ObjectiveFactory | None = None,
+    ) -> None:
+        self.store = store
+        self.options = options
+        self.id = f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
+        self.device = resolve_device(options.device)
+        self.seed_index = (
+            options.seed_index
+            if options.seed_index is not None
+            else secrets.randbelow(2**31 - 1) + 1
+        )
+        self.objective_factory = objective_factory or self._training_objective
+        self.stopping = threading.Event()
+        self.trials_run = 0
+        self._studies: dict[int, tuple[optuna.Study, Callable[[optuna.Trial], float]]] = {}
+        self._current: tuple[int | None, int | None] = (None, None)
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    def stop(self, signum: int | None = None, frame: FrameType | None = None) -> None:
+        if signum is not None:
+            log.info("worker %s: signal %s, stopping after the current epoch", self.id, signum)
+        self.stopping.set()
+
+    def run(self) -> int:
+        """Serve trials until stopped, out of work, or at ``max_trials``; returns trials run."""
+        torch.set_num_threads(self.options.threads)
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, self.stop)
+            signal.signal(signal.SIGINT, self.stop)
+        beat = threading.Thread(target=self._beat, daemon=True)
+        beat.start()
+        idle_since = time.monotonic()
+        try:
+            while not self.stopping.is_set():
+                if (
+                    self.options.max_trials is not None
+                    and self.trials_run >= self.options.max_trials
+                ):
+                    break
+                try:
+                    worked = self._turn()
+                except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
+                    log.warning(
+                        "worker %s: database unavailable (%s); retrying",
+                        self.id,
+                        type(exc).__name__,
+                    )
+                    self.stopping.wait(self.options.poll)
+                    continue
+                if worked is None:
+                    break  # the one study we serve is over
+                if worked:
+                    idle_since = time.monotonic()
+                    continue
+                idle = time.monotonic() - idle_since
+                if self.options.idle_exit is not None and idle >= self.options.idle_exit:
+                    break
+                self.stopping.wait(self.options.poll)
+        finally:
+            self.stopping.set()
+            beat.join(timeout=5)
+            with contextlib.suppress(sa.exc.SQLAlchemyError):
+                self.store.worker_gone(self.id)
+        return self.trials_run
+
+    def _beat(self) -> None:
+        """Tell the database this worker is alive (what status pages count as live workers)."""
+        while True:
+            with contextlib.suppress(sa.exc.SQLAlchemyError):  # the main loop reports outages
+                self.store.worker_seen(
+                    self.id, socket.gethostname(), os.getpid(), str(self.device), *self._current
+                )
+            if self.stopping.wait(5.0):
+                return
+
+    # -- one turn -------------------------------------------------------------------------
+
+    def _serving(self) -> list[StudyInfo] | None:
+        """Studies to serve this turn, least progress first; None when ours is over."""
+        if self.options.study is None:
+            return self.store.active()
+        study = self.store.get(self.options.study)
+        return None if study.status in TERMINAL else [study]
+
+    def _turn(self) -> bool | None:
+        """Run at most one trial: True if one ran, False if there was nothing to claim."""
+        studies = self._serving()
+        if studies is None:
+            return None
+        for study in studies:  # a dead worker's slot must come back even when none is free
+            self.store.fail_stale(study)
+        for study in studies:
+            if self.store.claim(study.id):
+                self._run_trial(self.store.get(study.id))
+                return True
+            self.store.finish_if_done(study)
+        return False
+
+    def _run_trial(self, study: StudyInfo) -> None:
+        optuna_study, objective = self._prepared(study)
+        started = time.perf_counter()
+        finished: list[optuna.trial.FrozenTrial] = []
+        try:
+            optuna_study.optimize(
+                objective,
+                n_trials=1,
+                catch=(Exception,),
+                callbacks=[lambda _, trial: finished.append(trial)],
+            )
+        finally:
+            self._current = (None, None)
+        if not finished:  # optuna gave up before a trial existed: the slot is free again
+            self.store.release(study.id)
+            return
+        trial = finished[0]
+        self.trials_run += 1
+        self._settle(study, optuna_study, trial)
+        family = trial.user_attrs.get("schedule", {}).get("family", "-")
+        outcome = {
+            optuna.trial.TrialState.COMPLETE: f"value={trial.value:.4f}",
+            optuna.trial.TrialState.PRUNED: "pruned",
+        }.get(trial.state, "failed")
+        log.info(
+            "study=%s trial=%d family=%s %s seconds=%.2f worker=%s",
+            study.name,
+            trial.number,
+            family,
+            outcome,
+            time.perf_counter() - started,
+            self.id,
+        )
+
+    def _settle(
+        self, study: StudyInfo, optuna_study: optuna.Study, trial: optuna.trial.FrozenTrial
+    ) -> None:
+        """Account for a finished trial: a failure gives its slot back."""
+        if trial.state == optuna.trial.TrialState.FAIL:
+            if self.stopping.is_set():
+                self.store.requeue(optuna_study, trial)  # interrupted, not broken: run it again
+            else:
+                self.store.record_failure(study.id, max_failures=max(3, study.n_trials // 4))
+            self.store.release(study.id)
+        else:
+            self.store.finish_if_done(study)
+
+    def _prepared(self, study: StudyInfo) -> tuple[optuna.Study, Callable[[optuna.Trial], float]]:
+        """The study handle (with this worker's sampler) and objective, built once per study."""
+        if study.id not in self._studies:
+            spec = study.spec
+            handle = self.store.optuna_study(
+                study, sampler=make_sampler(spec, self.seed_index), pruner=make_pruner(spec)
+            )
+            objective = self.objective_factory(study, self.stopping.is_set)
+            self._studies[study.id] = (handle, self._tracking(study, objective))
+        return self._studies[study.id]
+
+    def _tracking(
+        self, study: StudyInfo, objective: Callable[[optuna.Trial], float]
+    ) -> Callable[[optuna.Trial], float]:
+        def run(trial: optuna.Trial) -> float:
+            self._current = (study.id, trial.number)
+            trial.set_user_attr("worker", self.id)
+            return objective(trial)
+
+        return run
+
+    def _training_objective(
+        self, study: StudyInfo, should_stop: Callable[[], bool]
+    ) -> Callable[[optuna.Trial], Any]:
+        spec = study.spec
+        data = load_dataset(spec.dataset, self.device, spec.seed)  # cached per process
+        return Objective(spec, data, should_stop=should_stop)
