@@ -6,6 +6,7 @@ Bad input exits with code 2 and one readable line on stderr, never a traceback.
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -18,7 +19,8 @@ from schedsearch.data import DatasetError
 from schedsearch.results import best_config, format_best
 from schedsearch.runner import run_study
 from schedsearch.spec import StudySpec, error_line
-from schedsearch.store import Store, StudyExists
+from schedsearch.store import Store, StudyExists, StudyNotFound
+from schedsearch.worker import Worker, WorkerOptions
 
 app = typer.Typer(
     add_completion=False,
@@ -119,6 +121,48 @@ def run(
     typer.echo(format_best(best))
 
 
+@app.command()
+def worker(
+    database_url: Annotated[str | None, typer.Option(envvar="SCHEDSEARCH_DATABASE_URL")] = None,
+    study: Annotated[str | None, typer.Option(help="serve only this study (name or id)")] = None,
+    device: Annotated[str, typer.Option(envvar="SCHEDSEARCH_DEVICE")] = "auto",
+    max_trials: Annotated[int | None, typer.Option(min=1, help="exit after this many")] = None,
+    idle_exit: Annotated[
+        float | None, typer.Option(min=0, help="exit after this many seconds without work")
+    ] = None,
+    poll: Annotated[float, typer.Option(min=0.05, help="seconds between looks for work")] = 1.0,
+    heartbeat_interval: Annotated[int, typer.Option(min=1, help="seconds")] = 30,
+    grace_period: Annotated[
+        int, typer.Option(min=1, help="seconds without heartbeat before a trial is failed")
+    ] = 120,
+    max_retry: Annotated[int, typer.Option(min=0, help="retries of a dead worker's trial")] = 3,
+    threads: Annotated[int, typer.Option(min=1, help="CPU threads per trial")] = 1,
+) -> None:
+    """Serve trials of the studies in the database until stopped (SIGTERM/SIGINT)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    if grace_period <= heartbeat_interval:
+        raise InputError("--grace-period must be longer than --heartbeat-interval")
+    store = Store(
+        database_url,
+        heartbeat_interval=heartbeat_interval,
+        grace_period=grace_period,
+        max_retry=max_retry,
+    )
+    if study is not None:
+        store.get(study)  # an unknown study is an input error, before any work
+    options = WorkerOptions(
+        study=study,
+        device=device,
+        max_trials=max_trials,
+        idle_exit=idle_exit,
+        poll=poll,
+        threads=threads,
+    )
+    served = Worker(store, options).run()
+    logging.getLogger("schedsearch.worker").info("worker exiting after %d trial(s)", served)
+
+
 def main() -> None:
     """Entry point: every input error becomes one line and exit code 2."""
     try:
@@ -131,7 +175,7 @@ def main() -> None:
         _fail(exc.format_message() if hasattr(exc, "format_message") else str(exc))
     except ValidationError as exc:
         _fail(error_line(exc))
-    except (InputError, DatasetError, StudyExists, ValueError) as exc:
+    except (InputError, DatasetError, StudyExists, StudyNotFound, ValueError) as exc:
         _fail(str(exc))
 
 

@@ -174,10 +174,10 @@ class Worker:
         self.trials_run += 1
         self._settle(study, optuna_study, trial)
         family = trial.user_attrs.get("schedule", {}).get("family", "-")
-        outcome = {
-            optuna.trial.TrialState.COMPLETE: f"value={trial.value:.4f}",
-            optuna.trial.TrialState.PRUNED: "pruned",
-        }.get(trial.state, "failed")
+        if trial.state == optuna.trial.TrialState.COMPLETE:
+            outcome = f"value={trial.value:.4f}"
+        else:
+            outcome = "pruned" if trial.state == optuna.trial.TrialState.PRUNED else "failed"
         log.info(
             "study=%s trial=%d family=%s %s seconds=%.2f worker=%s",
             study.name,

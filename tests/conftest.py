@@ -1,0 +1,39 @@
+"""Shared fixtures: a study database on each real backend."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+
+PG_ADMIN = os.environ.get("SCHEDSEARCH_TEST_PG", "host=127.0.0.1 port=5432 user=postgres")
+
+
+def _pg_admin() -> psycopg.Connection:
+    return psycopg.connect(f"{PG_ADMIN} dbname=postgres", autocommit=True)
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh, empty database on the real PostgreSQL server, dropped afterwards."""
+    name = f"schedsearch_test_{secrets.token_hex(4)}"
+    with _pg_admin() as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    params = dict(part.split("=", 1) for part in PG_ADMIN.split())
+    yield (
+        f"postgresql+psycopg://{params.get('user', 'postgres')}@{params.get('host')}:"
+        f"{params.get('port', '5432')}/{name}"
+    )
+    with _pg_admin() as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path) -> str:
+    """The same test on a SQLite file and on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'studies.db'}"
+    return request.getfixturevalue("pg_url")
