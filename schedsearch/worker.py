@@ -36,6 +36,25 @@ from schedsearch.train import resolve_device
 
 log = logging.getLogger("schedsearch.worker")
 
+# A database that is down or restarting, as SQLAlchemy and as Optuna (which wraps it) report it.
+OUTAGES = (sa.exc.OperationalError, sa.exc.InterfaceError, optuna.exceptions.StorageInternalError)
+
+
+def caused_by_outage(exc: BaseException) -> bool:
+    """Whether a database outage is anywhere on the exception's cause/context chain.
+
+    Optuna wraps driver errors (StorageInternalError) and, when the database is still down
+    while it records a failed tell, masks them with an UnboundLocalError from its ``finally``
+    block; the outage is then only the masking error's ``__context__``.
+    """
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, OUTAGES):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 ObjectiveFactory = Callable[[StudyInfo, Callable[[], bool]], Callable[[optuna.Trial], float]]
 
 
@@ -97,7 +116,9 @@ class Worker:
                     break
                 try:
                     worked = self._turn()
-                except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
+                except Exception as exc:
+                    if not caused_by_outage(exc):
+                        raise
                     log.warning(
                         "worker %s: database unavailable (%s); retrying",
                         self.id,

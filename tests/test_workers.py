@@ -161,3 +161,34 @@ def test_store_api_on_both_backends(db_url: str) -> None:
     assert store.schema_version() == 1
     Store(db_url)  # opening an existing database again changes nothing
     assert store.list()[1] == 2
+
+
+def _restart_postgres() -> None:
+    version = sorted(os.listdir("/etc/postgresql"))[0]
+    subprocess.run(
+        ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.skipif(
+    not (shutil.which("pg_ctlcluster") and os.path.isdir("/etc/postgresql") and os.geteuid() == 0),
+    reason="needs the local PostgreSQL cluster",
+)
+def test_workers_ride_out_a_postgres_restart(pg_url: str) -> None:
+    store = Store(pg_url)
+    new_study(store, "restart", n_trials=30, epochs=2, pruner="none")
+    workers = [
+        start_worker(
+            pg_url, "--heartbeat-interval", "1", "--grace-period", "4", "--study", "restart"
+        )
+        for _ in range(2)
+    ]
+    wait_for(lambda: store.trial_counts(store.get("restart"))["finished"] >= 4)
+    _restart_postgres()  # every connection of every worker is cut
+    finish(workers, timeout=300)  # both exit 0: they reconnected and went on
+    study = store.get("restart")
+    assert study.status == "completed"
+    assert store.trial_counts(study)["finished"] == 30
