@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,6 +17,7 @@ import optuna
 import typer
 from pydantic import ValidationError
 
+from schedsearch.client import Client, ClientError
 from schedsearch.data import DatasetError
 from schedsearch.results import best_config, format_best
 from schedsearch.runner import run_study
@@ -163,6 +166,104 @@ def worker(
     logging.getLogger("schedsearch.worker").info("worker exiting after %d trial(s)", served)
 
 
+ApiUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--url", envvar="SCHEDSEARCH_API_URL", help="the service (default http://127.0.0.1:8000)"
+    ),
+]
+ApiToken = Annotated[str | None, typer.Option("--token", envvar="SCHEDSEARCH_API_TOKEN")]
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+    database_url: Annotated[str | None, typer.Option(envvar="SCHEDSEARCH_DATABASE_URL")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="uvicorn worker processes")] = 1,
+) -> None:
+    """Run the HTTP API under uvicorn."""
+    import uvicorn
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    Store(database_url).close()  # create the schema once, before any request
+    if database_url:
+        os.environ["SCHEDSEARCH_DATABASE_URL"] = database_url
+    uvicorn.run(
+        "api.main:create_app", factory=True, host=host, port=port, workers=workers, log_level="info"
+    )
+
+
+@app.command()
+def submit(
+    spec: Annotated[str, typer.Argument(help="a study spec file (.json/.yaml)")],
+    url: ApiUrl = None,
+    token: ApiToken = None,
+) -> None:
+    """Submit a study to the service; prints its id and name."""
+    body = _load_json(spec, "SPEC")
+    if not isinstance(body, dict):
+        raise InputError("SPEC: expected a JSON/YAML object")
+    study = Client(url, token).submit(body)
+    typer.echo(f"submitted study {study['id']} ({study['name']}): {study['n_trials']} trials")
+
+
+@app.command()
+def status(
+    study: Annotated[str, typer.Argument(help="study id or name")],
+    url: ApiUrl = None,
+    token: ApiToken = None,
+    watch: Annotated[bool, typer.Option(help="live progress until it ends")] = False,
+    every: Annotated[float, typer.Option(min=0.2, help="seconds between polls")] = 2.0,
+) -> None:
+    """A study's progress; --watch shows a live progress bar until the study is over."""
+    client = Client(url, token)
+    info = client.status(study)
+    if watch:
+        from tqdm import tqdm
+
+        with tqdm(total=info["n_trials"], desc=info["name"], unit="trial") as bar:
+            while True:
+                bar.n = info["progress"]["finished"]
+                best = info["best_value"]
+                bar.set_postfix(
+                    status=info["status"],
+                    pruned=info["trials"]["pruned"],
+                    best="-" if best is None else f"{best:.4f}",
+                )
+                bar.refresh()
+                if info["status"] not in ("queued", "running"):
+                    break
+                time.sleep(every)
+                info = client.status(study)
+    typer.echo(_format_status(info))
+
+
+def _format_status(info: dict[str, Any]) -> str:
+    counts = ", ".join(f"{k} {v}" for k, v in info["trials"].items() if v)
+    best = "-" if info["best_value"] is None else f"{info['best_value']:.4f}"
+    eta = "-" if info["eta_seconds"] is None else f"{info['eta_seconds']:.0f} s"
+    return (
+        f"study {info['id']} ({info['name']}): {info['status']}, "
+        f"{info['progress']['finished']}/{info['n_trials']} finished ({counts or 'none yet'}), "
+        f"best {best}, elapsed {info['elapsed_seconds']:.0f} s, ETA {eta}, "
+        f"{info['live_workers']} live worker(s)"
+        + (f"\nerror: {info['error']}" if info["error"] else "")
+    )
+
+
+@app.command()
+def best(
+    study: Annotated[str, typer.Argument(help="study id or name")],
+    url: ApiUrl = None,
+    token: ApiToken = None,
+    code: Annotated[bool, typer.Option(help="print only the PyTorch snippet")] = False,
+) -> None:
+    """The best schedule found so far."""
+    found = Client(url, token).best(study)
+    typer.echo(found["code"] if code else format_best(found))
+
+
 def main() -> None:
     """Entry point: every input error becomes one line and exit code 2."""
     try:
@@ -175,10 +276,12 @@ def main() -> None:
         _fail(exc.format_message() if hasattr(exc, "format_message") else str(exc))
     except ValidationError as exc:
         _fail(error_line(exc))
+    except ClientError as exc:
+        _fail(str(exc), code=2 if 400 <= exc.status < 500 else 1)  # 4xx: the user's input
     except (InputError, DatasetError, StudyExists, StudyNotFound, ValueError) as exc:
         _fail(str(exc))
 
 
-def _fail(message: str) -> None:
+def _fail(message: str, code: int = 2) -> None:
     print(f"schedsearch: error: {message}", file=sys.stderr)
-    sys.exit(2)
+    sys.exit(code)

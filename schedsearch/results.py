@@ -1,31 +1,57 @@
-"""Answers read from a study's trials: counts by state and the best schedule config."""
+"""Answers read from a study: its status and its best schedule config (CLI and API)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import optuna
 
 from schedsearch.schedules import parse_schedule, to_code
 from schedsearch.spec import StudySpec
+from schedsearch.store import TERMINAL, Store, StudyInfo
 
-TrialState = optuna.trial.TrialState
 
-
-def state_counts(study: optuna.Study) -> dict[str, int]:
-    counts = dict.fromkeys(("complete", "pruned", "running", "failed", "waiting"), 0)
-    names = {TrialState.FAIL: "failed"}
-    for trial in study.get_trials(deepcopy=False):
-        counts[names.get(trial.state, trial.state.name.lower())] += 1
-    return counts
+def study_status(store: Store, study: StudyInfo) -> dict[str, Any]:
+    """Progress, counts, best value, elapsed time, ETA and live workers of one study."""
+    counts = store.trial_counts(study)
+    finished = counts.pop("finished")
+    workers = len(store.live_workers(study_id=study.id))
+    end = study.updated_at if study.status in TERMINAL else datetime.now(UTC)
+    remaining = study.n_trials - finished
+    eta = 0.0 if study.status == "completed" else None
+    if study.status in ("queued", "running") and remaining > 0:
+        durations = store.recent_durations(study)
+        if durations:  # mean trial time x trials left, spread over the live workers
+            eta = remaining * (sum(durations) / len(durations)) / max(1, workers)
+    return {
+        "id": study.id,
+        "name": study.name,
+        "status": study.status,
+        "n_trials": study.n_trials,
+        "progress": {
+            "finished": finished,
+            "n_trials": study.n_trials,
+            "fraction": round(finished / study.n_trials, 4),
+        },
+        "trials": counts,
+        "best_value": store.best_value(study),
+        "created_at": study.created_at,
+        "updated_at": study.updated_at,
+        "elapsed_seconds": round((end - study.created_at).total_seconds(), 3),
+        "eta_seconds": None if eta is None else round(eta, 1),
+        "live_workers": workers,
+        "error": study.error,
+        "spec": study.spec,
+    }
 
 
 def best_config(study: optuna.Study, spec: StudySpec) -> dict[str, Any] | None:
     """The best finished trial as a rebuildable config and a code snippet; None before any."""
-    complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-    if not complete:
+    try:
+        best = study.best_trial  # one indexed query, not a scan of every trial
+    except ValueError:
         return None
-    best = max(complete, key=lambda t: (t.value, -t.number))
     schedule = parse_schedule(best.user_attrs["schedule"])
     base_lr = best.user_attrs["base_lr"]
     return {

@@ -9,6 +9,7 @@ exactly ``n_trials`` however the trials are spread.
 from __future__ import annotations
 
 import multiprocessing
+import secrets
 import threading
 from datetime import UTC, datetime
 
@@ -24,7 +25,9 @@ HEARTBEAT = {"heartbeat_interval": 30, "grace_period": 120}
 
 
 def default_name(spec: StudySpec) -> str:
-    return f"{spec.dataset.split(':')[0]}-{spec.model}-{datetime.now(UTC):%Y%m%d-%H%M%S}"
+    """Readable and unique enough for studies submitted in the same second."""
+    stamp = f"{datetime.now(UTC):%Y%m%d-%H%M%S}"
+    return f"{spec.dataset.split(':')[0]}-{spec.model}-{stamp}-{secrets.token_hex(2)}"
 
 
 def serve(url: str | None, options: WorkerOptions) -> int:

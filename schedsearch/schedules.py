@@ -303,12 +303,21 @@ class OneCycle(ScheduleBase):
     div_factor: float = Field(25.0, ge=1.0)
     final_div_factor: float = Field(1e4, ge=1.0)
 
+    def rise(self, steps: int) -> float:
+        """``pct_start``, nudged where the rise would be exactly one step: torch's OneCycleLR
+        divides by zero there (``pct_start * total_steps == 1``)."""
+        return self.pct_start * (1 + 1e-9) if self.pct_start * steps == 1 else self.pct_start
+
+    def rise_code(self) -> str:
+        p = self.pct_start
+        return f"({p!r} * (1 + 1e-9) if {p!r} * steps == 1 else {p!r})"
+
     def make(self, optimizer: Optimizer, steps: int, base: float) -> Any:
         return lr_scheduler.OneCycleLR(
             optimizer,
             max_lr=base,
             total_steps=steps,
-            pct_start=self.pct_start,
+            pct_start=self.rise(steps),
             anneal_strategy=self.anneal,
             div_factor=self.div_factor,
             final_div_factor=self.final_div_factor,
@@ -318,7 +327,7 @@ class OneCycle(ScheduleBase):
     def multiplier(self, u: int, steps: int) -> float:
         """torch's two-phase formula: rise to the base LR, then fall to initial/final_div."""
         initial = 1.0 / self.div_factor
-        rise_end = self.pct_start * steps - 1
+        rise_end = self.rise(steps) * steps - 1
         if u <= rise_end:
             begin, stop, a, b = 0.0, rise_end, initial, 1.0
         else:
@@ -331,7 +340,7 @@ class OneCycle(ScheduleBase):
     def code(self) -> str:
         return (
             "lr_scheduler.OneCycleLR(optimizer, max_lr=base, total_steps=steps, "
-            f"pct_start={self.pct_start!r}, anneal_strategy={self.anneal!r}, "
+            f"pct_start={self.rise_code()}, anneal_strategy={self.anneal!r}, "
             f"div_factor={self.div_factor!r}, final_div_factor={self.final_div_factor!r}, "
             "cycle_momentum=False)"
         )

@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from schedsearch.data import check_name
 from schedsearch.models import check_model
@@ -64,14 +71,8 @@ class StudySpec(BaseModel):
             raw["families"] = self.families
         try:
             return SearchSpace.model_validate(raw)
-        except ValueError as exc:
-            error = getattr(exc, "errors", None)
-            cause = error()[0].get("ctx", {}).get("error") if error else exc
-            if isinstance(cause, SpaceError):
-                field = cause.field.replace("params.", "", 1)
-                where = field if field.startswith("families") else f"space.{field}"
-                raise ValueError(f"{where}: {str(cause).split(': ', 1)[1]}") from None
-            raise
+        except ValidationError as exc:
+            raise ValueError(_space_error(exc)) from None
 
     def train_config(self) -> TrainConfig:
         return TrainConfig(
@@ -83,6 +84,18 @@ class StudySpec(BaseModel):
             augment=self.augment,
             seed=self.seed,
         )
+
+
+def _space_error(exc: ValidationError) -> str:
+    """A search-space error in the spec's own terms: ``space.cosine.eta_min: ...``."""
+    error = exc.errors()[0]
+    cause = error.get("ctx", {}).get("error")
+    if isinstance(cause, SpaceError):
+        field, message = cause.field, str(cause).split(": ", 1)[1]
+    else:  # pydantic's own check, e.g. a family's overrides that are not an object
+        field, message = ".".join(str(p) for p in error["loc"]), error["msg"]
+    field = field.removeprefix("params").lstrip(".")  # families' overrides sit under space
+    return f"{field if field.startswith('families') else f'space.{field}'}: {message}"
 
 
 def error_line(exc: Exception) -> str:

@@ -12,6 +12,8 @@ retry, not a crash) and a small pool per process.
 
 from __future__ import annotations
 
+import functools
+import json
 import os
 import time
 import warnings
@@ -71,6 +73,7 @@ class StudyRow(Base):
     n_trials: orm.Mapped[int]
     claimed: orm.Mapped[int] = orm.mapped_column(default=0)
     failures: orm.Mapped[int] = orm.mapped_column(default=0)
+    error: orm.Mapped[str | None] = orm.mapped_column(sa.Text, default=None)
     created_at: orm.Mapped[datetime] = orm.mapped_column(sa.DateTime(timezone=True))
     updated_at: orm.Mapped[datetime] = orm.mapped_column(sa.DateTime(timezone=True))
 
@@ -107,6 +110,7 @@ class StudyInfo:
     n_trials: int
     claimed: int
     failures: int
+    error: str | None
     created_at: datetime
     updated_at: datetime
 
@@ -117,13 +121,24 @@ class StudyInfo:
             row.name,
             row.optuna_study_id,
             row.status,
-            StudySpec.model_validate(row.spec),
+            _spec(row.id, row.name, row.spec),
             row.n_trials,
             row.claimed,
             row.failures,
+            row.error,
             _aware(row.created_at),
             _aware(row.updated_at),
         )
+
+
+@functools.lru_cache(maxsize=1024)
+def _spec_cached(study_id: int, name: str, spec_json: str) -> StudySpec:
+    return StudySpec.model_validate_json(spec_json)
+
+
+def _spec(study_id: int, name: str, spec: dict[str, Any]) -> StudySpec:
+    """A study's spec never changes: validate it once per process, not once per request."""
+    return _spec_cached(study_id, name, json.dumps(spec, sort_keys=True))
 
 
 def _aware(moment: datetime) -> datetime:
@@ -261,8 +276,8 @@ class Store:
         """A study by id (int or digits) or by name."""
         with self._session() as session:
             row = None
-            if isinstance(key, int) or key.isdigit():
-                row = session.get(StudyRow, int(key))
+            if isinstance(key, int) or (key.isdigit() and len(key) < 10):  # within int4
+                row = session.get(StudyRow, int(key)) if int(key) < 2**31 else None
             if row is None and isinstance(key, str):
                 row = session.scalars(sa.select(StudyRow).where(StudyRow.name == key)).first()
             if row is None:
@@ -337,6 +352,15 @@ class Store:
                 .values(claimed=StudyRow.claimed - 1, updated_at=_now())
             )
 
+    def fail_study(self, study_id: int, reason: str) -> None:
+        """A study that cannot run at all (e.g. its dataset cannot be loaded)."""
+        with self._session() as session:
+            session.execute(
+                sa.update(StudyRow)
+                .where(StudyRow.id == study_id, StudyRow.status.in_(ACTIVE))
+                .values(status="failed", error=reason[:2000], updated_at=_now())
+            )
+
     def record_failure(self, study_id: int, max_failures: int) -> None:
         """Count a trial that raised; a study that keeps failing is marked failed."""
         with self._session() as session:
@@ -403,6 +427,50 @@ class Store:
         }
         counts["finished"] = counts["complete"] + counts["pruned"]
         return counts
+
+    def best_value(self, study: StudyInfo) -> float | None:
+        """The best COMPLETE value so far (studies maximise), in one aggregate query."""
+        with self._session() as session:
+            return session.execute(
+                sa.text(
+                    "SELECT max(v.value) FROM trial_values v JOIN trials t "
+                    "ON v.trial_id = t.trial_id WHERE t.study_id = :s AND t.state = 'COMPLETE'"
+                ),
+                {"s": study.optuna_study_id},
+            ).scalar()
+
+    def recent_durations(self, study: StudyInfo, limit: int = 50) -> list[float]:
+        """Seconds taken by the latest finished trials (for an ETA)."""
+        with self._session() as session:
+            rows = session.execute(
+                sa.text(
+                    "SELECT datetime_start, datetime_complete FROM trials WHERE study_id = :s "
+                    "AND state IN ('COMPLETE', 'PRUNED') AND datetime_complete IS NOT NULL "
+                    "ORDER BY trial_id DESC LIMIT :n"
+                ).columns(datetime_start=sa.DateTime, datetime_complete=sa.DateTime),
+                {"s": study.optuna_study_id, "n": limit},
+            ).all()
+        return [(_aware(end) - _aware(start)).total_seconds() for start, end in rows if start]
+
+    def trials(self, study: StudyInfo, limit: int, offset: int) -> tuple[list[Any], int]:
+        """One page of the study's trials, by number, and how many there are."""
+        with self._session() as session:
+            total = session.execute(
+                sa.text("SELECT count(*) FROM trials WHERE study_id = :s"),
+                {"s": study.optuna_study_id},
+            ).scalar()
+            ids = (
+                session.execute(
+                    sa.text(
+                        "SELECT trial_id FROM trials WHERE study_id = :s ORDER BY number "
+                        "LIMIT :n OFFSET :o"
+                    ),
+                    {"s": study.optuna_study_id, "n": limit, "o": offset},
+                )
+                .scalars()
+                .all()
+            )
+        return [self.optuna.get_trial(i) for i in ids], int(total or 0)
 
     def optuna_study(
         self,

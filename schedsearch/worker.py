@@ -176,7 +176,15 @@ class Worker:
         return False
 
     def _run_trial(self, study: StudyInfo) -> None:
-        optuna_study, objective = self._prepared(study)
+        try:
+            optuna_study, objective = self._prepared(study)
+        except Exception as exc:  # the study cannot run here: say why, free the slot
+            if caused_by_outage(exc):
+                raise
+            log.error("study=%s cannot run: %s", study.name, exc)
+            self.store.fail_study(study.id, f"{type(exc).__name__}: {exc}")
+            self.store.release(study.id)
+            return
         started = time.perf_counter()
         finished: list[optuna.trial.FrozenTrial] = []
         try:

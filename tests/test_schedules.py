@@ -65,6 +65,8 @@ def textbook(u: int, n: int, config: ScheduleBase) -> float:
         lo, hi = 1 / c.div_factor, 1.0
         final = lo / c.final_div_factor
         peak = c.pct_start * n - 1
+        if peak == 0:  # a rise of exactly one step: it ends where it starts
+            peak = 1e-9
         if u <= peak:
             a, b, pct = lo, hi, u / peak
         else:
@@ -97,6 +99,7 @@ CONFIGS = [
     {"family": "cyclic", "mode": "exp_range", "half_cycle": 0.1, "amplitude_decay": 0.1},
     {"family": "one_cycle"},
     {"family": "one_cycle", "pct_start": 0.4, "anneal": "linear", "div_factor": 10.0},
+    {"family": "one_cycle", "pct_start": 0.5},  # a one-step rise at 2 steps: torch divides by 0
     {"family": "plateau"},
 ]
 WARMED = [{**c, "warmup": 0.1} for c in CONFIGS] + [{"family": "cosine", "warmup": 0.35}]

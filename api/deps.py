@@ -1,0 +1,20 @@
+"""The store, opened on first use so the service starts even while the database is down."""
+
+from __future__ import annotations
+
+import threading
+
+from fastapi import Request
+
+from schedsearch.store import Store
+
+_lock = threading.Lock()
+
+
+def get_store(request: Request) -> Store:
+    state = request.app.state
+    if state.store is None:
+        with _lock:
+            if state.store is None:
+                state.store = Store(state.database_url)
+    return state.store

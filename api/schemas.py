@@ -1,0 +1,139 @@
+"""Request and response bodies of the HTTP API (separate from persistence and routes)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from schedsearch.schedules import ScheduleConfig
+from schedsearch.spec import StudySpec
+
+EXAMPLE_SPEC = {
+    "name": "digits-cosine-vs-onecycle",
+    "dataset": "digits",
+    "model": "cnn-small",
+    "epochs": 10,
+    "n_trials": 30,
+    "families": ["cosine", "one_cycle", "step"],
+    "space": {"cosine": {"eta_min": 0.0}, "base_lr": {"low": 0.01, "high": 1.0, "log": True}},
+    "pruner": "hyperband",
+    "seed": 0,
+}
+
+
+class StudyCreate(StudySpec):
+    """A study spec as submitted; the name is generated when absent."""
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, json_schema_extra={"examples": [EXAMPLE_SPEC]}
+    )
+
+
+class Progress(BaseModel):
+    finished: int
+    n_trials: int
+    fraction: float
+
+
+class TrialCounts(BaseModel):
+    complete: int
+    pruned: int
+    running: int
+    failed: int
+    waiting: int
+
+
+class StudyOut(BaseModel):
+    id: int
+    name: str
+    status: Literal["queued", "running", "completed", "cancelled", "failed"]
+    n_trials: int
+    progress: Progress
+    trials: TrialCounts
+    best_value: float | None
+    created_at: datetime
+    updated_at: datetime
+    elapsed_seconds: float
+    eta_seconds: float | None = Field(description="from recent trial durations and live workers")
+    live_workers: int = Field(description="workers on this study seen in the last minute")
+    error: str | None
+    spec: StudySpec
+
+
+class StudyPage(BaseModel):
+    items: list[StudyOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class ScheduleOut(BaseModel):
+    family: str
+    params: dict[str, Any]
+
+
+class BestOut(BaseModel):
+    value: float
+    trial_number: int
+    schedule: ScheduleOut
+    base_lr: float
+    optimizer: dict[str, Any]
+    epochs: int
+    batch_size: int
+    code: str = Field(description="a PyTorch snippet: make_scheduler(optimizer, total_steps)")
+
+
+class TrialOut(BaseModel):
+    number: int
+    state: Literal["running", "waiting", "complete", "pruned", "fail"]
+    params: dict[str, Any]
+    value: float | None
+    intermediate_values: dict[int, float]
+    schedule: dict[str, Any] | None
+    base_lr: float | None
+    diverged: str | None
+    datetime_start: datetime | None
+    datetime_complete: datetime | None
+
+
+class TrialPage(BaseModel):
+    items: list[TrialOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class Schedules(BaseModel):
+    families: dict[str, dict[str, Any]] = Field(description="default search range per parameter")
+    base_lr: dict[str, dict[str, Any]] = Field(description="default base LR range per optimizer")
+    defaults: dict[str, dict[str, Any]] = Field(description="each family's default config")
+
+
+class PreviewIn(BaseModel):
+    schedule: ScheduleConfig
+    total_steps: int = Field(1000, ge=1, le=100_000)
+    base_lr: float = Field(0.1, gt=0.0, le=100.0)
+    steps_per_epoch: int | None = Field(None, ge=1, le=100_000)
+    metrics: list[float] | None = Field(
+        None, max_length=10_000, description="per-epoch validation metric (reduce-on-plateau)"
+    )
+
+    @model_validator(mode="after")
+    def _metrics_need_epochs(self) -> PreviewIn:
+        if self.metrics is not None and self.steps_per_epoch is None:
+            raise ValueError("metrics need steps_per_epoch")
+        return self
+
+
+class PreviewOut(BaseModel):
+    family: str
+    total_steps: int
+    warmup_steps: int
+    lr: list[float]
+
+
+class Health(BaseModel):
+    status: Literal["ok", "unavailable"]
+    database: str

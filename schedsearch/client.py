@@ -1,0 +1,87 @@
+"""A Python client of the HTTP API (what ``schedsearch submit/status/best`` use)."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import httpx
+
+
+class ClientError(RuntimeError):
+    """The service answered with an error (or could not be reached); ``status`` 0 for the latter."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _message(response: httpx.Response) -> str:
+    try:
+        detail = response.json().get("detail", response.text)
+    except ValueError:
+        return f"HTTP {response.status_code}: {response.text[:200]}"
+    if isinstance(detail, list):  # FastAPI's 422: one line per field error
+        detail = "; ".join(
+            f"{'.'.join(str(p) for p in e.get('loc', [])[1:]) or 'body'}: "
+            f"{str(e.get('msg', '')).removeprefix('Value error, ')}"
+            for e in detail
+        )
+    return f"HTTP {response.status_code}: {detail}"
+
+
+class Client:
+    def __init__(
+        self, url: str | None = None, token: str | None = None, timeout: float = 30.0
+    ) -> None:
+        url = url or os.environ.get("SCHEDSEARCH_API_URL", "http://127.0.0.1:8000")
+        token = token if token is not None else os.environ.get("SCHEDSEARCH_API_TOKEN")
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._http = httpx.Client(base_url=url, headers=headers, timeout=timeout)
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        try:
+            response = self._http.request(method, path, **kwargs)
+        except httpx.HTTPError as exc:
+            raise ClientError(0, f"cannot reach {self._http.base_url}: {exc}") from None
+        if response.status_code >= 400:
+            raise ClientError(response.status_code, _message(response))
+        return response.json() if response.content else None
+
+    def submit(self, spec: dict[str, Any]) -> dict[str, Any]:
+        return self._call("POST", "/studies", json=spec)
+
+    def studies(self, limit: int = 50, offset: int = 0) -> dict[str, Any]:
+        return self._call("GET", "/studies", params={"limit": limit, "offset": offset})
+
+    def status(self, study: str | int) -> dict[str, Any]:
+        return self._call("GET", f"/studies/{study}")
+
+    def best(self, study: str | int) -> dict[str, Any]:
+        return self._call("GET", f"/studies/{study}/best")
+
+    def trials(self, study: str | int, limit: int = 100, offset: int = 0) -> dict[str, Any]:
+        return self._call(
+            "GET", f"/studies/{study}/trials", params={"limit": limit, "offset": offset}
+        )
+
+    def cancel(self, study: str | int) -> dict[str, Any]:
+        return self._call("POST", f"/studies/{study}/cancel")
+
+    def delete(self, study: str | int) -> None:
+        self._call("DELETE", f"/studies/{study}")
+
+    def schedules(self) -> dict[str, Any]:
+        return self._call("GET", "/schedules")
+
+    def preview(
+        self, schedule: dict[str, Any], total_steps: int = 1000, base_lr: float = 0.1
+    ) -> dict[str, Any]:
+        body = {"schedule": schedule, "total_steps": total_steps, "base_lr": base_lr}
+        return self._call("POST", "/schedules/preview", json=body)
+
+    def healthz(self) -> dict[str, Any]:
+        return self._call("GET", "/healthz")
+
+    def close(self) -> None:
+        self._http.close()

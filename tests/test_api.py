@@ -1,0 +1,163 @@
+"""The HTTP service over real HTTP: uvicorn in a subprocess, a real worker process, the client."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import torch
+
+from schedsearch.client import Client, ClientError
+from schedsearch.schedules import build_scheduler
+
+EXE = shutil.which("schedsearch", path=str(Path(sys.executable).parent)) or "schedsearch"
+TOKEN = "s3cret-token"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve(db_url: str, token: str | None) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "SCHEDSEARCH_API_TOKEN"}
+    if token:
+        env["SCHEDSEARCH_API_TOKEN"] = token
+    server = subprocess.Popen(
+        [EXE, "serve", "--port", str(port), "--database-url", db_url],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return server, url
+        except httpx.HTTPError:
+            pass
+        assert server.poll() is None, server.stdout.read() if server.stdout else ""
+        assert time.monotonic() < deadline, "the server did not come up"
+        time.sleep(0.2)
+
+
+@pytest.fixture
+def live(db_url: str) -> Iterator[tuple[str, str]]:
+    """A running service (with a token) on each backend: (base URL, database URL)."""
+    server, url = serve(db_url, TOKEN)
+    yield url, db_url
+    server.terminate()
+    server.wait(timeout=30)
+
+
+def test_submit_run_watch_and_fetch_the_best(live: tuple[str, str]) -> None:
+    url, db_url = live
+    client = Client(url, TOKEN)
+    study = client.submit(
+        {"name": "e2e", "epochs": 3, "n_trials": 6, "families": ["cosine", "one_cycle", "step"]}
+    )
+    assert study["status"] == "queued" and study["progress"]["finished"] == 0
+    with pytest.raises(ClientError) as early:
+        client.best("e2e")
+    assert early.value.status == 404 and "no completed trial yet" in str(early.value)
+    worker = subprocess.Popen(
+        [EXE, "worker", "--database-url", db_url, "--poll", "0.2", "--idle-exit", "3"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    seen_progress = set()
+    deadline = time.monotonic() + 180
+    while (info := client.status(study["id"]))["status"] != "completed":
+        seen_progress.add(info["progress"]["finished"])
+        assert time.monotonic() < deadline, info
+        time.sleep(0.3)
+    out, _ = worker.communicate(timeout=60)
+    assert worker.returncode == 0, out
+    assert info["progress"] == {"finished": 6, "n_trials": 6, "fraction": 1.0}
+    assert info["trials"]["complete"] + info["trials"]["pruned"] == 6
+    assert info["best_value"] is not None and info["eta_seconds"] == 0.0
+    assert len(seen_progress) >= 2  # progress was visible while it ran
+    best = client.best("e2e")
+    assert best["value"] == info["best_value"] and best["epochs"] == 3
+    optimizer = torch.optim.SGD(torch.nn.Linear(2, 2).parameters(), lr=best["base_lr"])
+    config = {"family": best["schedule"]["family"], **best["schedule"]["params"]}
+    build_scheduler(optimizer, config, 100, 10)  # the config rebuilds
+    namespace: dict = {}
+    exec(best["code"], namespace)  # and the snippet runs
+    namespace["make_scheduler"](torch.optim.SGD(torch.nn.Linear(2, 2).parameters(), lr=0.1), 50)
+    trials = client.trials("e2e", limit=4)
+    assert trials["total"] == 6 and [t["number"] for t in trials["items"]] == [0, 1, 2, 3]
+    assert all(t["intermediate_values"] for t in trials["items"])
+    # The CLI over the same service.
+    env = {**os.environ, "SCHEDSEARCH_API_URL": url, "SCHEDSEARCH_API_TOKEN": TOKEN}
+    shown = subprocess.run([EXE, "status", "e2e"], capture_output=True, text=True, env=env)
+    assert shown.returncode == 0 and "completed, 6/6 finished" in shown.stdout
+    code = subprocess.run([EXE, "best", "e2e", "--code"], capture_output=True, text=True, env=env)
+    assert code.returncode == 0 and code.stdout.strip() == best["code"].strip()
+
+
+def test_auth(live: tuple[str, str]) -> None:
+    url, _ = live
+    assert httpx.get(f"{url}/healthz").status_code == 200  # open
+    for headers in ({}, {"Authorization": "Bearer nope"}, {"Authorization": TOKEN}):
+        answer = httpx.get(f"{url}/studies", headers=headers)
+        assert answer.status_code == 401 and answer.headers["www-authenticate"] == "Bearer"
+        assert "token" in answer.json()["detail"]
+    assert httpx.post(f"{url}/studies", json={}).status_code == 401  # nothing created
+    good = {"Authorization": f"Bearer {TOKEN}"}
+    assert httpx.get(f"{url}/studies", headers=good).json()["total"] == 0
+    assert httpx.get(f"{url}/schedules", headers=good).status_code == 200
+
+
+def test_errors_say_what_is_wrong(live: tuple[str, str]) -> None:
+    url, _ = live
+    api = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {TOKEN}"})
+    bad = api.post("/studies", json={"epochs": 0, "pruner": "always"})
+    assert bad.status_code == 422
+    fields = {tuple(e["loc"]) for e in bad.json()["detail"]}
+    assert {("body", "epochs"), ("body", "pruner")} <= fields
+    space = api.post("/studies", json={"space": {"cosine": {"eta_min": {"low": 1, "high": 0}}}})
+    assert space.status_code == 422 and "space.cosine.eta_min" in space.text
+    assert api.post("/studies", json={"name": "one", "n_trials": 2}).status_code == 201
+    taken = api.post("/studies", json={"name": "one"})
+    assert taken.status_code == 409 and "exists already" in taken.json()["detail"]
+    assert api.get("/studies/nope").status_code == 404
+    assert api.get("/studies/99999999999999999999").status_code == 404
+    assert api.post("/studies/one/cancel").json()["status"] == "cancelled"
+    assert api.post("/studies/one/cancel").status_code == 409
+    assert api.delete("/studies/one").status_code == 204
+    assert api.get("/studies/one").status_code == 404
+    preview = api.post(
+        "/schedules/preview", json={"schedule": {"family": "plateau"}, "metrics": [0.5, 0.6]}
+    )
+    assert preview.status_code == 422 and "steps_per_epoch" in preview.text
+    curve = api.post(
+        "/schedules/preview",
+        json={"schedule": {"family": "one_cycle"}, "total_steps": 100, "base_lr": 0.5},
+    ).json()
+    assert len(curve["lr"]) == 100 and max(curve["lr"]) == pytest.approx(0.5, rel=1e-3)
+    # The CLI says the same in one line, exit 2.
+    env = {**os.environ, "SCHEDSEARCH_API_URL": url, "SCHEDSEARCH_API_TOKEN": "wrong"}
+    denied = subprocess.run([EXE, "status", "1"], capture_output=True, text=True, env=env)
+    assert denied.returncode == 2 and denied.stderr.count("\n") == 1
+    assert "HTTP 401" in denied.stderr
+
+
+def test_unreachable_service_is_one_line(tmp_path: Path) -> None:
+    env = {**os.environ, "SCHEDSEARCH_API_URL": f"http://127.0.0.1:{free_port()}"}
+    done = subprocess.run([EXE, "status", "x"], capture_output=True, text=True, env=env)
+    assert done.returncode == 1 and "cannot reach" in done.stderr
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
