@@ -24,7 +24,11 @@ def list_schedules() -> dict[str, Any]:
     }
 
 
-@router.post("/preview", response_model=PreviewOut, responses={401: {"description": "bad token"}})
+@router.post(
+    "/preview",
+    response_model=PreviewOut,
+    responses={401: {"description": "bad token"}, 400: {"description": "the body is not JSON"}},
+)
 def preview(body: PreviewIn) -> dict[str, Any]:
     """The LR at every step of a config, for clients to plot."""
     curve = lr_curve(

@@ -19,13 +19,14 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "missing or wrong bearer token"},
     404: {"description": "no such study"},
 }
+BAD_BODY: dict[int | str, dict[str, Any]] = {400: {"description": "the body is not valid JSON"}}
 
 
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=StudyOut,
-    responses={**ERRORS, 409: {"description": "the name is taken"}},
+    responses={**ERRORS, **BAD_BODY, 409: {"description": "the name is taken"}},
 )
 def create_study(spec: StudyCreate, store: StoreDep) -> dict[str, Any]:
     """Store a study; workers start on it at their next look for work."""
