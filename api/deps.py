@@ -9,6 +9,7 @@ from fastapi import Request
 from schedsearch.store import Store
 
 _lock = threading.Lock()
+API_POOL = 10  # connections (plus as many overflow) for the thread pool's concurrent requests
 
 
 def get_store(request: Request) -> Store:
@@ -16,5 +17,5 @@ def get_store(request: Request) -> Store:
     if state.store is None:
         with _lock:
             if state.store is None:
-                state.store = Store(state.database_url)
+                state.store = Store(state.database_url, pool_size=API_POOL)
     return state.store

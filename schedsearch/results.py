@@ -9,21 +9,21 @@ import optuna
 
 from schedsearch.schedules import parse_schedule, to_code
 from schedsearch.spec import StudySpec
-from schedsearch.store import TERMINAL, Store, StudyInfo
+from schedsearch.store import TERMINAL, Store
 
 
-def study_status(store: Store, study: StudyInfo) -> dict[str, Any]:
+def study_status(store: Store, key: int | str) -> dict[str, Any]:
     """Progress, counts, best value, elapsed time, ETA and live workers of one study."""
-    counts = store.trial_counts(study)
+    snap = store.snapshot(key)
+    study, counts = snap.study, dict(snap.counts)
     finished = counts.pop("finished")
-    workers = len(store.live_workers(study_id=study.id))
     end = study.updated_at if study.status in TERMINAL else datetime.now(UTC)
     remaining = study.n_trials - finished
     eta = 0.0 if study.status == "completed" else None
-    if study.status in ("queued", "running") and remaining > 0:
-        durations = store.recent_durations(study)
-        if durations:  # mean trial time x trials left, spread over the live workers
-            eta = remaining * (sum(durations) / len(durations)) / max(1, workers)
+    if study.status in ("queued", "running") and remaining > 0 and snap.durations:
+        # mean trial time x trials left, spread over the live workers
+        mean = sum(snap.durations) / len(snap.durations)
+        eta = remaining * mean / max(1, snap.live_workers)
     return {
         "id": study.id,
         "name": study.name,
@@ -35,12 +35,12 @@ def study_status(store: Store, study: StudyInfo) -> dict[str, Any]:
             "fraction": round(finished / study.n_trials, 4),
         },
         "trials": counts,
-        "best_value": store.best_value(study),
+        "best_value": snap.best_value,
         "created_at": study.created_at,
         "updated_at": study.updated_at,
         "elapsed_seconds": round((end - study.created_at).total_seconds(), 3),
         "eta_seconds": None if eta is None else round(eta, 1),
-        "live_workers": workers,
+        "live_workers": snap.live_workers,
         "error": study.error,
         "spec": study.spec,
     }

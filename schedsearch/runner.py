@@ -37,10 +37,10 @@ def serve(url: str | None, options: WorkerOptions) -> int:
 
 def _show_progress(store: Store, study: StudyInfo, bar: tqdm, done: threading.Event) -> None:
     while True:
-        counts = store.trial_counts(study)
-        best = store.optuna_study(study).best_value if counts["complete"] else None
-        bar.n = counts["finished"]
-        bar.set_postfix(pruned=counts["pruned"], best="-" if best is None else f"{best:.4f}")
+        snap = store.snapshot(study.id)
+        best = snap.best_value
+        bar.n = snap.counts["finished"]
+        bar.set_postfix(pruned=snap.counts["pruned"], best="-" if best is None else f"{best:.4f}")
         bar.refresh()
         if done.wait(0.5):
             return

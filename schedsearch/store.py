@@ -41,10 +41,11 @@ def database_url(url: str | None = None) -> str:
     return url or os.environ.get("SCHEDSEARCH_DATABASE_URL") or DEFAULT_URL
 
 
-def engine_kwargs(url: str) -> dict[str, Any]:
+def engine_kwargs(url: str, pool_size: int = 2) -> dict[str, Any]:
+    """A worker needs a small pool (about 3 connections are in use); the API a larger one."""
     if url.startswith("sqlite"):
         return {"connect_args": {"timeout": 60}}
-    return {"pool_size": 2, "max_overflow": 2, "pool_pre_ping": True}
+    return {"pool_size": pool_size, "max_overflow": pool_size, "pool_pre_ping": True}
 
 
 @contextmanager
@@ -146,6 +147,52 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    """A study and its live figures, read together."""
+
+    study: StudyInfo
+    counts: dict[str, int]
+    best_value: float | None
+    durations: list[float]  # seconds, latest finished trials first
+    live_workers: int
+
+
+LIVE_WITHIN = 60.0  # seconds: a worker seen since then is live
+_STATES = ("COMPLETE", "PRUNED", "RUNNING", "FAIL", "WAITING")
+_COUNTS = sa.text(
+    "SELECT "
+    + ", ".join(f"sum(CASE WHEN t.state = '{s}' THEN 1 ELSE 0 END)" for s in _STATES)
+    + ", max(CASE WHEN t.state = 'COMPLETE' THEN v.value END), "
+    "(SELECT count(*) FROM schedsearch_workers w WHERE w.study_id = :id AND w.last_seen >= :since) "
+    "FROM trials t LEFT JOIN trial_values v ON v.trial_id = t.trial_id WHERE t.study_id = :s"
+).bindparams(sa.bindparam("since", type_=sa.DateTime(timezone=True)))
+_DURATIONS = sa.text(
+    "SELECT datetime_start, datetime_complete FROM trials WHERE study_id = :s "
+    "AND state IN ('COMPLETE', 'PRUNED') AND datetime_start IS NOT NULL "
+    "AND datetime_complete IS NOT NULL ORDER BY trial_id DESC LIMIT 50"
+).columns(datetime_start=sa.DateTime, datetime_complete=sa.DateTime)
+
+
+def _tally(connection: sa.Connection, study: StudyInfo) -> tuple[dict[str, int], float | None, int]:
+    """Counts by state, the best COMPLETE value (studies maximise) and the live workers, in
+    one query."""
+    since = _now() - timedelta(seconds=LIVE_WITHIN)
+    row = connection.execute(
+        _COUNTS, {"s": study.optuna_study_id, "id": study.id, "since": since}
+    ).one()
+    complete, pruned, running, failed, waiting = (int(n or 0) for n in row[:5])
+    counts = {
+        "complete": complete,
+        "pruned": pruned,
+        "running": running,
+        "failed": failed,
+        "waiting": waiting,
+        "finished": complete + pruned,
+    }
+    return counts, row[5], int(row[6] or 0)
+
+
 class StudyExists(ValueError):
     pass
 
@@ -164,9 +211,12 @@ class Store:
         heartbeat_interval: int | None = None,
         grace_period: int | None = None,
         max_retry: int = 3,
+        pool_size: int = 2,
     ) -> None:
         self.url = database_url(url)
-        self.engine = sa.create_engine(self.url, **engine_kwargs(self.url))
+        self.engine = sa.create_engine(self.url, **engine_kwargs(self.url, pool_size))
+        # Reads need no transaction: autocommit saves the BEGIN and ROLLBACK round trips.
+        self._reads = self.engine.execution_options(isolation_level="AUTOCOMMIT")
         self.max_retry = max_retry
         self._init_schema()
         with _quiet_experimental():  # heartbeats are "experimental" and exactly what we need
@@ -179,6 +229,7 @@ class Store:
                 skip_table_creation=True,
             )
         self._sessions = orm.sessionmaker(self.engine, expire_on_commit=False)
+        self._handles: dict[str, optuna.Study] = {}
 
     # -- schema ---------------------------------------------------------------------------
 
@@ -274,15 +325,20 @@ class Store:
 
     def get(self, key: int | str) -> StudyInfo:
         """A study by id (int or digits) or by name."""
-        with self._session() as session:
-            row = None
-            if isinstance(key, int) or (key.isdigit() and len(key) < 10):  # within int4
-                row = session.get(StudyRow, int(key)) if int(key) < 2**31 else None
-            if row is None and isinstance(key, str):
-                row = session.scalars(sa.select(StudyRow).where(StudyRow.name == key)).first()
-            if row is None:
-                raise StudyNotFound(f"no study {key!r}")
-            return StudyInfo.of(row)
+        with self._reads.connect() as connection:
+            return self._get(connection, key)
+
+    @staticmethod
+    def _get(connection: sa.Connection, key: int | str) -> StudyInfo:
+        table = StudyRow.__table__
+        row = None
+        if isinstance(key, int) or (key.isdigit() and len(key) < 10):  # ids fit in int4
+            row = connection.execute(sa.select(table).where(table.c.id == int(key))).first()
+        if row is None and isinstance(key, str):
+            row = connection.execute(sa.select(table).where(table.c.name == key)).first()
+        if row is None:
+            raise StudyNotFound(f"no study {key!r}")
+        return StudyInfo.of(row)  # type: ignore[arg-type]
 
     def list(self, limit: int = 50, offset: int = 0) -> tuple[list[StudyInfo], int]:
         """Newest first, one page, and the total count."""
@@ -329,19 +385,22 @@ class Store:
             )
             return [StudyInfo.of(r) for r in rows]
 
-    def claim(self, study_id: int) -> bool:
-        """Take one trial slot, atomically: never more than ``n_trials`` slots are out."""
-        with self._session() as session:
-            result = session.execute(
-                sa.update(StudyRow)
+    def claim(self, study_id: int) -> StudyInfo | None:
+        """Take one trial slot, atomically: never more than ``n_trials`` slots are out.
+        Returns the study as the claim left it, or None when no slot was free."""
+        table = StudyRow.__table__
+        with self.engine.begin() as connection:
+            row = connection.execute(
+                sa.update(table)
                 .where(
-                    StudyRow.id == study_id,
-                    StudyRow.status.in_(ACTIVE),
-                    StudyRow.claimed < StudyRow.n_trials,
+                    table.c.id == study_id,
+                    table.c.status.in_(ACTIVE),
+                    table.c.claimed < table.c.n_trials,
                 )
-                .values(claimed=StudyRow.claimed + 1, status="running", updated_at=_now())
-            )
-            return result.rowcount == 1
+                .values(claimed=table.c.claimed + 1, status="running", updated_at=_now())
+                .returning(*table.c)
+            ).first()
+        return None if row is None else StudyInfo.of(row)  # type: ignore[arg-type]
 
     def release(self, study_id: int) -> None:
         """Give a slot back: its trial failed and will not count."""
@@ -404,53 +463,30 @@ class Store:
         """Fail the study's trials whose heartbeat stopped (runs ``on_stale_trial`` for each)."""
         if self.optuna.get_heartbeat_interval() is None:
             return
-        handle = optuna.load_study(study_name=study.name, storage=self.optuna)
+        if study.name not in self._handles:  # loading a study costs 5 statements: once
+            self._handles[study.name] = optuna.load_study(
+                study_name=study.name, storage=self.optuna
+            )
         with _quiet_experimental():
-            optuna.storages.fail_stale_trials(handle)
+            optuna.storages.fail_stale_trials(self._handles[study.name])
 
     # -- reads for status -----------------------------------------------------------------
 
     def trial_counts(self, study: StudyInfo) -> dict[str, int]:
-        """Trials by state in one grouped query (cheap at 10,000 trials)."""
-        with self._session() as session:
-            rows = session.execute(
-                sa.text("SELECT state, count(*) FROM trials WHERE study_id = :s GROUP BY state"),
-                {"s": study.optuna_study_id},
-            ).all()
-        by_state = {str(state).rsplit(".", 1)[-1].upper(): n for state, n in rows}
-        counts = {
-            "complete": by_state.get("COMPLETE", 0),
-            "pruned": by_state.get("PRUNED", 0),
-            "running": by_state.get("RUNNING", 0),
-            "failed": by_state.get("FAIL", 0),
-            "waiting": by_state.get("WAITING", 0),
-        }
-        counts["finished"] = counts["complete"] + counts["pruned"]
-        return counts
+        """Trials by state, and ``finished`` (COMPLETE + PRUNED), in one query."""
+        with self._reads.connect() as connection:
+            return _tally(connection, study)[0]
 
-    def best_value(self, study: StudyInfo) -> float | None:
-        """The best COMPLETE value so far (studies maximise), in one aggregate query."""
-        with self._session() as session:
-            return session.execute(
-                sa.text(
-                    "SELECT max(v.value) FROM trial_values v JOIN trials t "
-                    "ON v.trial_id = t.trial_id WHERE t.study_id = :s AND t.state = 'COMPLETE'"
-                ),
-                {"s": study.optuna_study_id},
-            ).scalar()
-
-    def recent_durations(self, study: StudyInfo, limit: int = 50) -> list[float]:
-        """Seconds taken by the latest finished trials (for an ETA)."""
-        with self._session() as session:
-            rows = session.execute(
-                sa.text(
-                    "SELECT datetime_start, datetime_complete FROM trials WHERE study_id = :s "
-                    "AND state IN ('COMPLETE', 'PRUNED') AND datetime_complete IS NOT NULL "
-                    "ORDER BY trial_id DESC LIMIT :n"
-                ).columns(datetime_start=sa.DateTime, datetime_complete=sa.DateTime),
-                {"s": study.optuna_study_id, "n": limit},
-            ).all()
-        return [(_aware(end) - _aware(start)).total_seconds() for start, end in rows if start]
+    def snapshot(self, key: int | str) -> Snapshot:
+        """Everything a status page shows: one connection, three round trips at most."""
+        with self._reads.connect() as connection:
+            study = self._get(connection, key)
+            counts, best, workers = _tally(connection, study)
+            durations = []
+            if study.status in ACTIVE:  # only an unfinished study needs an ETA
+                durations = connection.execute(_DURATIONS, {"s": study.optuna_study_id}).all()
+        seconds = [(_aware(end) - _aware(start)).total_seconds() for start, end in durations]
+        return Snapshot(study, counts, best, seconds, workers)
 
     def trials(self, study: StudyInfo, limit: int, offset: int) -> tuple[list[Any], int]:
         """One page of the study's trials, by number, and how many there are."""
@@ -516,7 +552,9 @@ class Store:
         with self._session() as session:
             session.execute(sa.delete(WorkerRow).where(WorkerRow.id == worker_id))
 
-    def live_workers(self, within: float = 60.0, study_id: int | None = None) -> list[WorkerRow]:
+    def live_workers(
+        self, within: float = LIVE_WITHIN, study_id: int | None = None
+    ) -> list[WorkerRow]:
         since = _now() - timedelta(seconds=within)
         with self._session() as session:
             query = sa.select(WorkerRow).where(WorkerRow.last_seen >= since)

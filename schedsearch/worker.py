@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import os
 import secrets
 import signal
@@ -90,6 +91,7 @@ class Worker:
         self.trials_run = 0
         self._studies: dict[int, tuple[optuna.Study, Callable[[optuna.Trial], float]]] = {}
         self._current: tuple[int | None, int | None] = (None, None)
+        self._stale_checked: dict[int, float] = {}
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -167,13 +169,21 @@ class Worker:
         if studies is None:
             return None
         for study in studies:  # a dead worker's slot must come back even when none is free
-            self.store.fail_stale(study)
+            self._fail_stale(study)
         for study in studies:
-            if self.store.claim(study.id):
-                self._run_trial(self.store.get(study.id))
+            claimed = self.store.claim(study.id)
+            if claimed is not None:
+                self._run_trial(claimed)
                 return True
             self.store.finish_if_done(study)
         return False
+
+    def _fail_stale(self, study: StudyInfo) -> None:
+        """Look for dead workers' trials once per heartbeat interval: none can go stale faster."""
+        interval = self.store.optuna.get_heartbeat_interval() or 0
+        if time.monotonic() - self._stale_checked.get(study.id, -math.inf) >= interval:
+            self.store.fail_stale(study)
+            self._stale_checked[study.id] = time.monotonic()
 
     def _run_trial(self, study: StudyInfo) -> None:
         try:
@@ -227,7 +237,7 @@ class Worker:
             else:
                 self.store.record_failure(study.id, max_failures=max(3, study.n_trials // 4))
             self.store.release(study.id)
-        else:
+        elif self.store.get(study.id).claimed >= study.n_trials:  # cheap test before counting
             self.store.finish_if_done(study)
 
     def _prepared(self, study: StudyInfo) -> tuple[optuna.Study, Callable[[optuna.Trial], float]]:
@@ -245,8 +255,7 @@ class Worker:
         self, study: StudyInfo, objective: Callable[[optuna.Trial], float]
     ) -> Callable[[optuna.Trial], float]:
         def run(trial: optuna.Trial) -> float:
-            self._current = (study.id, trial.number)
-            trial.set_user_attr("worker", self.id)
+            self._current = (study.id, trial.number)  # the workers table shows who runs what
             return objective(trial)
 
         return run

@@ -31,7 +31,7 @@ BAD_BODY: dict[int | str, dict[str, Any]] = {400: {"description": "the body is n
 def create_study(spec: StudyCreate, store: StoreDep) -> dict[str, Any]:
     """Store a study; workers start on it at their next look for work."""
     named = spec.model_copy(update={"name": spec.name or default_name(spec)})
-    return study_status(store, store.create_study(named))
+    return study_status(store, store.create_study(named).id)
 
 
 @router.get("", response_model=StudyPage, responses=ERRORS)
@@ -42,14 +42,14 @@ def list_studies(
 ) -> dict[str, Any]:
     """Newest first."""
     studies, total = store.list(limit, offset)
-    items = [study_status(store, s) for s in studies]
+    items = [study_status(store, s.id) for s in studies]
     return {"items": items, "total": total, "limit": limit, "offset": offset}
 
 
 @router.get("/{study}", response_model=StudyOut, responses=ERRORS)
 def get_study(study: str, store: StoreDep) -> dict[str, Any]:
     """Progress, trial counts, best value, elapsed time, ETA and live workers (id or name)."""
-    return study_status(store, store.get(study))
+    return study_status(store, study)
 
 
 @router.get("/{study}/best", response_model=BestOut, responses=ERRORS)
@@ -99,7 +99,7 @@ def cancel_study(study: str, store: StoreDep) -> dict[str, Any]:
     info = store.get(study)
     if info.status in TERMINAL:
         raise HTTPException(409, f"study {info.name!r} is already {info.status}")
-    return study_status(store, store.cancel(info.id))
+    return study_status(store, store.cancel(info.id).id)
 
 
 @router.delete(

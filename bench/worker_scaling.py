@@ -1,0 +1,706 @@
+"""Worker scaling and storage time per trial, on PostgreSQL and on SQLite.
+
+Run as ``.venv/bin/python bench/worker_scaling.py [--quick] [--sleep S] [--json PATH]``.
+
+1. **Scaling.** 1, 2, 4 and 8 real worker processes (multiprocessing, spawn) serve one shared
+   study on each backend. Each process builds its own ``Store`` (heartbeat 30 s, grace 120 s,
+   the CLI worker's defaults) and runs ``Worker(store, WorkerOptions(study=name, poll=0.05,
+   seed_index=i)).run()`` with a trivial objective: suggest one float, sleep ``--sleep`` seconds
+   (1.0 s by default), report one intermediate value, check ``should_prune``, return the float.
+   The study uses the random sampler and no pruner, so neither costs anything that is not
+   storage. Each configuration runs 6 trials per worker. The processes import everything and
+   build their Store and Worker first, then start together once all are ready, so start-up
+   (torch import: seconds on 2 cores) is kept out of the throughput. Throughput is trials / (last
+   ``datetime_complete`` - first ``datetime_start``) as the storage recorded them; wall time
+   with start-up is shown beside it. Efficiency is throughput_N / (N x throughput_1). Every
+   study must end with exactly ``n_trials`` COMPLETE trials and nothing else, or the script
+   fails.
+2. **Storage time per trial.** In one process, on a study pre-filled with 100 and then with
+   5,000 finished trials, 50 timed iterations (after 3 untimed ones) of the storage operations a
+   worker performs per trial, each timed on its own, in the order ``Worker._turn`` runs them:
+   ``store.get``, ``store.fail_stale``, ``store.claim``, ``store.get``, ``study.ask``, the
+   heartbeat Optuna records when a trial starts, ``set_user_attr("worker")``,
+   ``suggest_float``, ``report``, ``should_prune``, ``study.tell`` and ``store.trial_counts``
+   (``finish_if_done``). Then, as a check on the sum, 50 calls of ``Worker._turn`` itself with
+   an objective that does no work. The first 100 trials go in through ``study.add_trials``; the
+   rest are inserted in bulk with Optuna's own ORM models (rows checked equal to what
+   ``add_trials`` writes), since ``add_trials`` takes ~12 ms per trial on PostgreSQL. It also
+   prints the process CPU time and the SQL statements and connection checkouts per trial.
+
+``--quick``: 0.3 s trials, 1/2/4 workers, 100 and 1,000 trials (about 70-90 s on 2 cores).
+
+Goals: scaling efficiency >= 0.9 at 8 workers with 1 s trials on PostgreSQL; storage time per
+trial (the claim/ask/suggest/report/should_prune/tell sequence plus fail_stale and trial_counts)
+<= 20 ms at 5,000 trials on PostgreSQL.
+
+The PostgreSQL database (on 127.0.0.1:5432, user postgres, or ``SCHEDSEARCH_TEST_PG``) and the
+SQLite file (in a temporary folder) are created fresh and removed at the end, also on failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import platform
+import secrets
+import shutil
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+import warnings
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import optuna
+import psycopg
+import sqlalchemy as sa
+from optuna.distributions import FloatDistribution, distribution_to_json
+from optuna.storages._rdb import models
+from optuna.trial import TrialState
+from sqlalchemy import orm
+
+from schedsearch.spec import StudySpec
+from schedsearch.store import Store, StudyInfo
+from schedsearch.strategy import make_pruner, make_sampler
+from schedsearch.worker import Worker, WorkerOptions
+
+PG_ADMIN = os.environ.get("SCHEDSEARCH_TEST_PG", "host=127.0.0.1 port=5432 user=postgres")
+HEARTBEAT = {"heartbeat_interval": 30, "grace_period": 120}  # `schedsearch worker` defaults
+POLL = 0.05
+TRIALS_PER_WORKER = 6
+WARMUP_ITERATIONS = 3
+GOAL_EFFICIENCY = 0.9
+GOAL_STORAGE_MS = 20.0
+DISTRIBUTION = FloatDistribution(0.0, 1.0)
+T = TypeVar("T")
+
+# Per-trial storage operations, in the order Worker._turn performs them.
+OPS = (
+    "get",
+    "fail_stale",
+    "claim",
+    "get_again",
+    "ask",
+    "heartbeat",
+    "set_user_attr",
+    "suggest_float",
+    "report",
+    "should_prune",
+    "tell",
+    "trial_counts",
+)
+CORE = ("claim", "ask", "suggest_float", "report", "should_prune", "tell")
+SEQUENCE = (*CORE, "fail_stale", "trial_counts")  # what the goal is judged on
+LABELS = {
+    "get": "store.get (serving)",
+    "fail_stale": "store.fail_stale",
+    "claim": "store.claim",
+    "get_again": "store.get (claimed)",
+    "ask": "study.ask",
+    "heartbeat": "heartbeat at trial start",
+    "set_user_attr": "set_user_attr(worker)",
+    "suggest_float": "trial.suggest_float",
+    "report": "trial.report",
+    "should_prune": "trial.should_prune",
+    "tell": "study.tell",
+    "trial_counts": "store.trial_counts",
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What one run measures."""
+
+    quick: bool
+    sleep: float
+    workers: tuple[int, ...]
+    sizes: tuple[int, ...]
+    iterations: int
+
+
+# -- databases ----------------------------------------------------------------------------
+
+
+def _pg_admin() -> psycopg.Connection:
+    return psycopg.connect(f"{PG_ADMIN} dbname=postgres", autocommit=True)
+
+
+@contextmanager
+def databases() -> Iterator[dict[str, str]]:
+    """A fresh PostgreSQL database and a fresh SQLite file; both removed afterwards."""
+    folder = Path(tempfile.mkdtemp(prefix="worker_scaling_"))
+    name = f"schedsearch_bench_{secrets.token_hex(4)}"
+    params = dict(part.split("=", 1) for part in PG_ADMIN.split())
+    created = False
+    try:
+        with _pg_admin() as admin:
+            admin.execute(f'CREATE DATABASE "{name}"')
+        created = True
+        yield {
+            "postgresql": (
+                f"postgresql+psycopg://{params.get('user', 'postgres')}@"
+                f"{params.get('host', '127.0.0.1')}:{params.get('port', '5432')}/{name}"
+            ),
+            "sqlite": f"sqlite:///{folder / 'studies.db'}",
+        }
+    finally:
+        if created:
+            with _pg_admin() as admin:
+                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def server_version() -> str:
+    with _pg_admin() as admin:
+        return str(admin.execute("SHOW server_version").fetchone()[0]).split()[0]
+
+
+# -- 1. scaling ---------------------------------------------------------------------------
+
+
+def trivial_objective(sleep: float) -> Callable[[StudyInfo, Callable[[], bool]], Any]:
+    """An objective factory whose trials only touch storage and then sleep."""
+
+    def factory(study: StudyInfo, should_stop: Callable[[], bool]) -> Any:
+        def objective(trial: optuna.Trial) -> float:
+            x = trial.suggest_float("x", 0.0, 1.0)
+            time.sleep(sleep)
+            trial.report(x, 1)
+            trial.should_prune()
+            return x
+
+        return objective
+
+    return factory
+
+
+def worker_process(url: str, study: str, index: int, sleep: float, ready: Any, go: Any) -> None:
+    """One worker process: build everything, wait for the others, then serve the study."""
+    optuna.logging.set_verbosity(optuna.logging.WARNING)  # as `schedsearch worker` does
+    store = Store(url, **HEARTBEAT)
+    worker = Worker(
+        store,
+        WorkerOptions(study=study, poll=POLL, seed_index=index),
+        objective_factory=trivial_objective(sleep),
+    )
+    with ready.get_lock():
+        ready.value += 1
+    if not go.wait(timeout=600):
+        raise SystemExit(f"worker {index}: never told to start")
+    try:
+        worker.run()
+    finally:
+        store.close()
+
+
+def run_scaling(url: str, backend: str, n_workers: int, sleep: float) -> dict[str, Any]:
+    """Run one configuration; fails unless the study ends with exactly n_trials COMPLETE."""
+    n_trials = TRIALS_PER_WORKER * n_workers
+    name = f"scaling-{backend}-{n_workers}"
+    store = Store(url)
+    try:
+        store.create_study(StudySpec(name=name, sampler="random", pruner="none", n_trials=n_trials))
+        context = mp.get_context("spawn")
+        ready, go = context.Value("i", 0), context.Event()
+        processes = [
+            context.Process(
+                target=worker_process, args=(url, name, i, sleep, ready, go), name=f"worker-{i}"
+            )
+            for i in range(n_workers)
+        ]
+        spawned = time.perf_counter()
+        try:
+            for process in processes:
+                process.start()
+            while ready.value < n_workers:  # every worker imported torch and built its Store
+                if any(p.exitcode is not None for p in processes):
+                    raise SystemExit(f"FAILED: {name}: a worker exited before it was ready")
+                if time.perf_counter() - spawned > 300:
+                    raise SystemExit(f"FAILED: {name}: workers not ready after 300 s")
+                time.sleep(0.01)
+            go.set()
+            released = time.perf_counter()
+            deadline = released + 3 * TRIALS_PER_WORKER * (sleep + 0.5) + 120
+            for process in processes:
+                process.join(timeout=max(0.0, deadline - time.perf_counter()))
+            ended = time.perf_counter()
+            bad = [(p.name, p.exitcode) for p in processes if p.exitcode != 0]
+            if bad:
+                raise SystemExit(f"FAILED: {name}: worker exit codes {bad}")
+        finally:
+            for process in processes:
+                if process.is_alive():
+                    process.terminate()
+                    process.join(timeout=10)
+        info = store.get(name)
+        trials = store.optuna_study(info).get_trials(deepcopy=False)
+        states = Counter(t.state.name for t in trials)
+        numbers = {t.number for t in trials}
+        check = (
+            states == Counter({"COMPLETE": n_trials})
+            and numbers == set(range(n_trials))
+            and info.status == "completed"
+            and info.claimed == n_trials
+        )
+        if not check:
+            raise SystemExit(
+                f"FAILED: {name}: states {dict(states)}, status {info.status}, "
+                f"claimed {info.claimed}, expected exactly {n_trials} COMPLETE trials"
+            )
+        first = min(t.datetime_start for t in trials)
+        last = max(t.datetime_complete for t in trials)
+        span = (last - first).total_seconds()
+        durations = [(t.datetime_complete - t.datetime_start).total_seconds() for t in trials]
+        per_worker = sorted(Counter(t.user_attrs["worker"] for t in trials).values(), reverse=True)
+        return {
+            "backend": backend,
+            "workers": n_workers,
+            "trials": n_trials,
+            "startup_s": released - spawned,
+            "span_s": span,
+            "wall_s": ended - spawned,
+            "trial_s": statistics.mean(durations),
+            "throughput": n_trials / span,
+            "ideal_throughput": n_workers / sleep,
+            "per_worker": per_worker,
+            "check": f"{states['COMPLETE']}/{n_trials} COMPLETE",
+        }
+    finally:
+        store.close()
+
+
+def print_scaling(rows: list[dict[str, Any]]) -> None:
+    header = (
+        f"{'backend':<11}{'workers':>8}{'trials':>7}{'start-up s':>11}{'span s':>8}"
+        f"{'wall s':>8}{'trial s':>8}{'trials/s':>9}{'of ideal':>9}{'efficiency':>11}  "
+        f"{'trials per worker':<26}check"
+    )
+    print(header)
+    print("-" * len(header))
+    for row in rows:
+        print(
+            f"{row['backend']:<11}{row['workers']:>8}{row['trials']:>7}{row['startup_s']:>11.1f}"
+            f"{row['span_s']:>8.2f}{row['wall_s']:>8.1f}{row['trial_s']:>8.3f}"
+            f"{row['throughput']:>9.3f}"
+            f"{row['throughput'] / row['ideal_throughput']:>9.3f}{row['efficiency']:>11.3f}  "
+            f"{','.join(map(str, row['per_worker'])):<26}\u2713 {row['check']}"
+        )
+    print(
+        "(span: first trial start to last trial end, from storage; start-up: spawn until every "
+        "worker had imported torch and built its Store; wall: spawn until all exited; trial s: "
+        "mean trial duration, ask to tell; "
+        "of ideal: trials/s / (workers / sleep); efficiency: trials/s / (N x trials/s at N=1))"
+    )
+
+
+# -- 2. storage time per trial ------------------------------------------------------------
+
+
+def _timed(times: dict[str, list[float]], op: str, action: Callable[..., T], *args: Any) -> T:
+    started = time.perf_counter()
+    result = action(*args)
+    times[op].append((time.perf_counter() - started) * 1000.0)
+    return result
+
+
+def value_of(number: int) -> float:
+    """A deterministic objective value per trial number, so fills can be compared."""
+    return (number * 0.6180339887498949) % 1.0
+
+
+def trial_count(store: Store, study: StudyInfo) -> int:
+    with store.optuna.engine.connect() as connection:
+        return int(
+            connection.scalar(
+                sa.select(sa.func.count())
+                .select_from(models.TrialModel)
+                .where(models.TrialModel.study_id == study.optuna_study_id)
+            )
+        )
+
+
+def fill_with_add_trials(store: Store, study: StudyInfo, target: int) -> None:
+    """Optuna's own path: ``study.add_trials`` with finished trials."""
+    start = trial_count(store, study)
+    handle = store.optuna_study(study)
+    handle.add_trials(
+        [
+            optuna.trial.create_trial(
+                params={"x": value_of(n)},
+                distributions={"x": DISTRIBUTION},
+                value=value_of(n),
+                intermediate_values={1: value_of(n)},
+            )
+            for n in range(start, target)
+        ]
+    )
+
+
+def fill_in_bulk(store: Store, study: StudyInfo, target: int) -> None:
+    """The same rows as ``add_trials`` writes, inserted in one transaction with Optuna's models."""
+    start = trial_count(store, study)
+    now = datetime.now(UTC)
+    finite = models.TrialValueModel.TrialValueType.FINITE
+    finite_step = models.TrialIntermediateValueModel.TrialIntermediateValueType.FINITE
+    dist_json = distribution_to_json(DISTRIBUTION)
+    with orm.Session(store.optuna.engine) as session:
+        for number in range(start, target):
+            value = value_of(number)
+            row = models.TrialModel(
+                number=number, study_id=study.optuna_study_id, state=TrialState.COMPLETE
+            )
+            row.datetime_start = now
+            row.datetime_complete = now
+            row.params = [
+                models.TrialParamModel(
+                    param_name="x",
+                    param_value=DISTRIBUTION.to_internal_repr(value),
+                    distribution_json=dist_json,
+                )
+            ]
+            row.values = [models.TrialValueModel(objective=0, value=value, value_type=finite)]
+            row.intermediate_values = [
+                models.TrialIntermediateValueModel(
+                    step=1, intermediate_value=value, intermediate_value_type=finite_step
+                )
+            ]
+            session.add(row)
+        session.commit()
+
+
+def check_fill(store: Store, study: StudyInfo, target: int, bulk_from: int | None) -> None:
+    """Exactly ``target`` trials, and bulk rows read back like ``add_trials`` rows."""
+    if (count := trial_count(store, study)) != target:
+        raise SystemExit(f"FAILED: pre-fill holds {count} trials, expected {target}")
+    if bulk_from is None:
+        return
+    handle = store.optuna_study(study)
+    by_number = {t.number: t for t in handle.get_trials(deepcopy=False)}
+
+    def shape(trial: optuna.trial.FrozenTrial) -> tuple[Any, ...]:
+        return (
+            trial.state,
+            set(trial.params),
+            trial.distributions,
+            trial.user_attrs,
+            trial.system_attrs,
+            set(trial.intermediate_values),
+            trial.value == trial.params["x"] == trial.intermediate_values[1],
+        )
+
+    if shape(by_number[0]) != shape(by_number[bulk_from]):
+        raise SystemExit("FAILED: bulk-inserted trials do not read back like add_trials ones")
+
+
+def zero_work(study: StudyInfo, should_stop: Callable[[], bool]) -> Any:
+    """The trivial objective without the sleep."""
+
+    def objective(trial: optuna.Trial) -> float:
+        x = trial.suggest_float("x", 0.0, 1.0)
+        trial.report(x, 1)
+        trial.should_prune()
+        return x
+
+    return objective
+
+
+@contextmanager
+def counting(store: Store) -> Iterator[Counter]:
+    """Count SQL statements and connection checkouts on both of the Store's engines."""
+    counts: Counter = Counter()
+
+    def statement(*_: Any) -> None:
+        counts["statements"] += 1
+
+    def checkout(*_: Any) -> None:
+        counts["checkouts"] += 1
+
+    engines = (store.engine, store.optuna.engine)
+    for engine in engines:
+        sa.event.listen(engine, "before_cursor_execute", statement)
+        sa.event.listen(engine.pool, "checkout", checkout)
+    try:
+        yield counts
+    finally:
+        for engine in engines:
+            sa.event.remove(engine, "before_cursor_execute", statement)
+            sa.event.remove(engine.pool, "checkout", checkout)
+
+
+def measure_storage(
+    store: Store, study: StudyInfo, iterations: int
+) -> tuple[dict[str, list[float]], dict[str, float]]:
+    """Time each per-trial storage operation of a worker turn, ``iterations`` times.
+
+    Also returns, per trial over the timed iterations, this process's CPU time (all ops) and
+    the SQL statements and connection checkouts the ops caused.
+    """
+    handle = store.optuna_study(
+        study, sampler=make_sampler(study.spec, 0), pruner=make_pruner(study.spec)
+    )
+    worker_id = f"bench-{os.getpid()}"
+
+    def one_trial(times: dict[str, list[float]]) -> None:
+        _timed(times, "get", store.get, study.name)
+        _timed(times, "fail_stale", store.fail_stale, study)
+        if not _timed(times, "claim", store.claim, study.id):
+            raise SystemExit("FAILED: claim() refused a slot during the storage benchmark")
+        _timed(times, "get_again", store.get, study.id)
+        trial = _timed(times, "ask", handle.ask)
+        _timed(times, "heartbeat", store.optuna.record_heartbeat, trial._trial_id)
+        _timed(times, "set_user_attr", trial.set_user_attr, "worker", worker_id)
+        x = _timed(times, "suggest_float", trial.suggest_float, "x", 0.0, 1.0)
+        _timed(times, "report", trial.report, x, 1)
+        _timed(times, "should_prune", trial.should_prune)
+        _timed(times, "tell", handle.tell, trial, x)
+        _timed(times, "trial_counts", store.trial_counts, study)
+
+    times: dict[str, list[float]] = {op: [] for op in OPS}
+    with warnings.catch_warnings():  # "Heartbeat ... supposed to be used with Study.optimize"
+        warnings.simplefilter("ignore")
+        for _ in range(WARMUP_ITERATIONS):
+            one_trial({op: [] for op in OPS})
+        with counting(store) as counts:
+            cpu_started = time.process_time()
+            for _ in range(iterations):
+                one_trial(times)
+            cpu = time.process_time() - cpu_started
+    extra = {
+        "cpu_ms": cpu * 1000.0 / iterations,
+        "statements": counts["statements"] / iterations,
+        "checkouts": counts["checkouts"] / iterations,
+    }
+    return times, extra
+
+
+def measure_turns(store: Store, study: StudyInfo, iterations: int) -> list[float]:
+    """Whole ``Worker._turn`` calls (the worker's private per-trial step), zero-work objective."""
+    worker = Worker(
+        store,
+        WorkerOptions(study=study.name, poll=POLL, seed_index=1),
+        objective_factory=zero_work,
+    )
+    times: list[float] = []
+    for i in range(WARMUP_ITERATIONS + iterations):
+        started = time.perf_counter()
+        if worker._turn() is not True:
+            raise SystemExit("FAILED: Worker._turn ran no trial during the storage benchmark")
+        if i >= WARMUP_ITERATIONS:
+            times.append((time.perf_counter() - started) * 1000.0)
+    return times
+
+
+def p90(values: list[float]) -> float:
+    return statistics.quantiles(values, n=10, method="inclusive")[8]
+
+
+def summary(values: list[float]) -> dict[str, float]:
+    return {"median": statistics.median(values), "p90": p90(values)}
+
+
+def per_trial(times: dict[str, list[float]], ops: tuple[str, ...]) -> list[float]:
+    """Per-iteration sums of the given operations' times."""
+    return [sum(parts) for parts in zip(*(times[op] for op in ops), strict=True)]
+
+
+def run_storage(url: str, backend: str, settings: Settings) -> list[dict[str, Any]]:
+    """Storage time per trial at each pre-fill size, on one backend."""
+    store = Store(url, **HEARTBEAT)
+    results = []
+    try:
+        study = store.create_study(  # n_trials: claim() must keep succeeding
+            StudySpec(name=f"storage-{backend}", sampler="random", pruner="none", n_trials=100_000)
+        )
+        for size in settings.sizes:
+            started = time.perf_counter()
+            have = trial_count(store, study)
+            add_trials_upto = min(size, 100)
+            if have < add_trials_upto:
+                fill_with_add_trials(store, study, add_trials_upto)
+            bulk_from = max(have, add_trials_upto) if size > add_trials_upto else None
+            if bulk_from is not None:
+                fill_in_bulk(store, study, size)
+            check_fill(store, study, size, bulk_from)
+            filled = time.perf_counter() - started
+            times, extra = measure_storage(store, study, settings.iterations)
+            turns = measure_turns(store, study, settings.iterations)
+            results.append(
+                {
+                    "backend": backend,
+                    "size": size,
+                    "fill_s": filled,
+                    "ops": {op: summary(times[op]) for op in OPS},
+                    "core": summary(per_trial(times, CORE)),
+                    "sequence": summary(per_trial(times, SEQUENCE)),
+                    "all_ops": summary(per_trial(times, OPS)),
+                    "turn": summary(turns),
+                    **extra,
+                    "raw_ms": {**times, "worker_turn": turns},
+                }
+            )
+    finally:
+        store.close()
+    return results
+
+
+def print_storage(results: list[dict[str, Any]]) -> None:
+    columns = [f"{r['backend']} @{r['size']:,}" for r in results]
+    width = max(17, *(len(c) + 2 for c in columns))
+    header = f"{'operation (ms: median / p90)':<44}" + "".join(f"{c:>{width}}" for c in columns)
+    print(header)
+    print("-" * len(header))
+
+    def line(label: str, cells: list[dict[str, float]]) -> None:
+        text = "".join(f"{c['median']:>{width - 9}.2f} /{c['p90']:>6.2f} " for c in cells)
+        print(f"{label:<44}{text}")
+
+    for op in OPS:
+        marker = "*" if op in CORE else ("+" if op in SEQUENCE else " ")
+        line(f"{marker} {LABELS[op]}", [r["ops"][op] for r in results])
+    print("-" * len(header))
+    line("= core sequence (* ops)", [r["core"] for r in results])
+    line("= storage time per trial (* and + ops) [goal]", [r["sequence"] for r in results])
+    line("= all storage ops of a worker turn", [r["all_ops"] for r in results])
+    line("Worker._turn, zero-work objective", [r["turn"] for r in results])
+    print(
+        f"{'client CPU per trial, all ops (ms, mean)':<44}"
+        + "".join(f"{r['cpu_ms']:>{width - 9}.2f}         " for r in results)
+    )
+    print(
+        f"{'SQL statements / checkouts per trial':<44}"
+        + "".join(f"{r['statements']:>{width - 9}.1f} /{r['checkouts']:>6.1f} " for r in results)
+    )
+    print(
+        "(* core: claim, ask, suggest, report, should_prune, tell; + fail_stale and trial_counts, "
+        "which the worker loop also runs per turn; medians/p90 of per-trial sums. Pre-fill time: "
+        + ", ".join(f"{r['backend']} @{r['size']:,} {r['fill_s']:.1f} s" for r in results)
+        + ")"
+    )
+
+
+# -- main ---------------------------------------------------------------------------------
+
+
+def cpu_model() -> str:
+    try:
+        for text in Path("/proc/cpuinfo").read_text().splitlines():
+            if text.startswith("model name"):
+                return text.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="0.3 s trials, 1-4 workers (~90 s)")
+    parser.add_argument("--sleep", type=float, help="seconds per trial (default 1.0; quick 0.3)")
+    parser.add_argument("--json", type=Path, metavar="PATH", help="also write the figures here")
+    args = parser.parse_args()
+    settings = Settings(
+        quick=args.quick,
+        sleep=args.sleep if args.sleep is not None else (0.3 if args.quick else 1.0),
+        workers=(1, 2, 4) if args.quick else (1, 2, 4, 8),
+        sizes=(100, 1_000) if args.quick else (100, 5_000),
+        iterations=50,
+    )
+    optuna.logging.set_verbosity(optuna.logging.WARNING)  # as `schedsearch worker` does
+    started = time.perf_counter()
+    load_before = os.getloadavg()
+    machine = {
+        "cpu": cpu_model(),
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "optuna": optuna.__version__,
+        "sqlalchemy": sa.__version__,
+        "sqlite": sqlite3.sqlite_version,
+        "postgresql": server_version(),
+    }
+    print(
+        f"machine: {machine['cpu']}, {machine['cores']} cores, Python {machine['python']}, "
+        f"Optuna {machine['optuna']}, SQLAlchemy {machine['sqlalchemy']}, "
+        f"PostgreSQL {machine['postgresql']} (loopback), SQLite {machine['sqlite']}"
+    )
+    print(
+        f"started {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {'quick' if args.quick else 'full'} "
+        f"mode, load average {' '.join(f'{x:.2f}' for x in load_before)}"
+    )
+    scaling: list[dict[str, Any]] = []
+    storage: list[dict[str, Any]] = []
+    with databases() as urls:
+        print(
+            f"\n== 1. Scaling: {TRIALS_PER_WORKER} trials per worker, trial = suggest 1 float + "
+            f"sleep {settings.sleep:g} s + report + should_prune; random sampler, no pruner; "
+            f"poll {POLL} s, heartbeat {HEARTBEAT['heartbeat_interval']} s =="
+        )
+        for backend, url in urls.items():
+            rows = [run_scaling(url, backend, n, settings.sleep) for n in settings.workers]
+            for row in rows:
+                row["efficiency"] = row["throughput"] / (row["workers"] * rows[0]["throughput"])
+            scaling += rows
+        print_scaling(scaling)
+        print(
+            f"\n== 2. Storage time per trial: one process, random sampler, heartbeat "
+            f"{HEARTBEAT['heartbeat_interval']} s / grace {HEARTBEAT['grace_period']} s, "
+            f"{settings.iterations} trials per size after {WARMUP_ITERATIONS} untimed =="
+        )
+        for backend, url in urls.items():
+            storage += run_storage(url, backend, settings)
+        print_storage(storage)
+    load_after = os.getloadavg()
+
+    print("\n== Goals ==")
+    eight = [r for r in scaling if r["backend"] == "postgresql" and r["workers"] == 8]
+    if eight and settings.sleep == 1.0:
+        value = eight[0]["efficiency"]
+        verdict = "met" if value >= GOAL_EFFICIENCY else "MISSED"
+        print(
+            f"scaling efficiency, 8 workers, 1 s trials, PostgreSQL = {value:.3f} "
+            f"(goal >= {GOAL_EFFICIENCY}) {verdict}"
+        )
+    else:
+        print("scaling efficiency at 8 workers with 1 s trials: not measured in this mode")
+    for backend in ("postgresql", "sqlite"):
+        big = [r for r in storage if r["backend"] == backend and r["size"] == 5_000]
+        if not big:
+            print(f"storage time per trial at 5,000 trials ({backend}): not measured in this mode")
+            continue
+        value = big[0]["sequence"]["median"]
+        verdict = "met" if value <= GOAL_STORAGE_MS else "MISSED"
+        goal = f"(goal <= {GOAL_STORAGE_MS:g} ms) {verdict}" if backend == "postgresql" else ""
+        print(
+            f"storage time per trial at 5,000 trials, {backend} = {value:.1f} ms median, "
+            f"p90 {big[0]['sequence']['p90']:.1f} ms {goal}".rstrip()
+        )
+    elapsed = time.perf_counter() - started
+    print(
+        f"\ntotal {elapsed:.0f} s; load average before {' '.join(f'{x:.2f}' for x in load_before)}"
+        f", after {' '.join(f'{x:.2f}' for x in load_after)}"
+    )
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        payload = {
+            "machine": machine,
+            "settings": settings.__dict__,
+            "load_before": load_before,
+            "load_after": load_after,
+            "elapsed_s": elapsed,
+            "scaling": scaling,
+            "storage": storage,
+        }
+        args.json.write_text(json.dumps(payload, indent=2) + "\n")
+        print(f"wrote {args.json}")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
