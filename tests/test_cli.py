@@ -115,32 +115,10 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, args: list[str], words
 
 def test_a_taken_name_is_refused_and_the_first_study_kept(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'names.db'}"
-    first = cli(
-        "run",
-        "--trials",
-        "1",
-        "--epochs",
-        "1",
-        "--name",
-        "dup",
-        "--database-url",
-        url,
-        "--quiet",
-        cwd=tmp_path,
-    )
+    args = ("run", "--trials", "1", "--epochs", "1", "--name", "dup", "--database-url", url)
+    first = cli(*args, "--quiet", cwd=tmp_path)
     assert first.returncode == 0, first.stderr
-    again = cli(
-        "run",
-        "--trials",
-        "1",
-        "--epochs",
-        "1",
-        "--name",
-        "dup",
-        "--database-url",
-        url,
-        cwd=tmp_path,
-    )
+    again = cli(*args, cwd=tmp_path)
     assert again.returncode == 2 and "a study named 'dup' exists already" in again.stderr
     study = optuna.load_study(study_name="dup", storage=optuna_storage(url))
     assert len(study.trials) == 1
