@@ -12,6 +12,7 @@ import optuna
 import pytest
 import torch
 
+from schedsearch.cli import main
 from schedsearch.store import optuna_storage
 
 EXE = shutil.which("schedsearch", path=str(Path(sys.executable).parent)) or "schedsearch"
@@ -102,15 +103,42 @@ def test_jobs_split_the_trials_exactly(tmp_path: Path) -> None:
         (["--device", "cuda:0"], "CUDA is not available"),
     ],
 )
-def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, args: list[str], words: str) -> None:
+def test_bad_input_is_one_line_and_exit_2(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    args: list[str],
+    words: str,
+) -> None:
+    """The real entry point, in this process (each case would otherwise pay a torch import)."""
     if "cuda:0" in args and torch.cuda.is_available():
         pytest.skip("this machine has a GPU")
-    done = cli("run", "--trials", "1", "--epochs", "1", *args, cwd=tmp_path, timeout=120)
-    assert done.returncode == 2, (done.stdout, done.stderr)
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SCHEDSEARCH_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("SCHEDSEARCH_DATABASE_URL", raising=False)
+    monkeypatch.setattr(
+        sys, "argv", ["schedsearch", "run", "--trials", "1", "--epochs", "1", "--quiet", *args]
+    )
+    with pytest.raises(SystemExit) as exited:
+        main()
+    stderr = capsys.readouterr().err
+    assert exited.value.code == 2, stderr
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in stderr, stderr
     assert words in lines[0], lines[0]
-    assert not (tmp_path / "schedsearch.db").exists() or "cifar10" not in args  # nothing made
+    assert not (tmp_path / "schedsearch.db").exists()  # refused before anything was made
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [(["--epochs", "0"], "epochs: Input should be"), (["--trials", "many"], "Invalid value")],
+)
+def test_the_installed_command_answers_bad_input_the_same(
+    tmp_path: Path, args: list[str], words: str
+) -> None:
+    done = cli("run", *args, cwd=tmp_path, timeout=120)
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    assert done.stderr.count("\n") == 1 and words in done.stderr, done.stderr
 
 
 def test_a_taken_name_is_refused_and_the_first_study_kept(tmp_path: Path) -> None:
