@@ -8,7 +8,7 @@ import os
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from api.routes import health, schedules, studies
+from api.routes import health, metrics, plots, schedules, studies
 from schedsearch.store import StudyExists, StudyNotFound, database_url
 
 log = logging.getLogger("schedsearch.api")
@@ -37,6 +37,14 @@ def create_app(db_url: str | None = None, token: str | None = None) -> FastAPI:
     def exists(request: Request, exc: StudyExists) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=409)
 
-    for router in (health.router, studies.router, schedules.router):
+    routers = (
+        health.router,
+        studies.router,
+        schedules.router,
+        plots.plots,
+        plots.ui,
+        metrics.router,
+    )
+    for router in routers:
         app.include_router(router)
     return app

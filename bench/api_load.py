@@ -30,6 +30,7 @@ from pathlib import Path
 
 import optuna
 import psycopg
+from prefill import Filled, fill
 
 from schedsearch.spec import StudySpec
 from schedsearch.store import Store
@@ -54,42 +55,43 @@ def fresh_pg_database() -> Iterator[str]:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def fill(store: Store, name: str, n_trials: int) -> int:
-    """A study holding ``n_trials`` finished trials shaped like real ones; returns its id."""
-    study = store.create_study(StudySpec(name=name, n_trials=n_trials, families=["cosine"]))
-    handle = store.optuna_study(study)
+def templates(n_trials: int) -> list[optuna.trial.FrozenTrial]:
+    """Finished trials shaped like a worker's: a third PRUNED (3 intermediate values, no
+    value), the rest COMPLETE (5 intermediate values and a value), one second apart."""
     dist = {
         "family": optuna.distributions.CategoricalDistribution(["cosine"]),
         "cosine.base_lr": optuna.distributions.FloatDistribution(1e-3, 1.0, log=True),
     }
-    start = datetime.now(UTC) - timedelta(hours=1)
-    batch = []
+    start = datetime.now(UTC) - timedelta(hours=3)
+    trials = []
     for i in range(n_trials):
         value = 0.5 + 0.4 * (i % 97) / 97
         pruned = i % 3 == 0
-        batch.append(
-            optuna.trial.create_trial(
-                state=optuna.trial.TrialState.PRUNED
-                if pruned
-                else optuna.trial.TrialState.COMPLETE,
-                value=None if pruned else value,
-                params={"family": "cosine", "cosine.base_lr": 0.01 + (i % 50) / 60},
-                distributions=dist,
-                intermediate_values={e: value * e / 5 for e in range(1, 4 if pruned else 6)},
-                user_attrs={
-                    "schedule": {"family": "cosine", "warmup": 0.0, "eta_min": 0.0},
-                    "base_lr": 0.1,
-                },
-            )
+        trial = optuna.trial.create_trial(
+            state=optuna.trial.TrialState.PRUNED if pruned else optuna.trial.TrialState.COMPLETE,
+            value=None if pruned else value,
+            params={"family": "cosine", "cosine.base_lr": 0.01 + (i % 50) / 60},
+            distributions=dist,
+            intermediate_values={e: value * e / 5 for e in range(1, 4 if pruned else 6)},
+            user_attrs={
+                "schedule": {"family": "cosine", "warmup": 0.0, "eta_min": 0.0},
+                "base_lr": 0.1,
+            },
         )
-        batch[-1].datetime_start = start + timedelta(seconds=i)
-        batch[-1].datetime_complete = start + timedelta(seconds=i + 0.8)
-        if len(batch) == 500:
-            handle.add_trials(batch)
-            batch = []
-    handle.add_trials(batch)
+        trial.datetime_start = start + timedelta(seconds=i)
+        trial.datetime_complete = start + timedelta(seconds=i + 0.8)
+        trials.append(trial)
+    return trials
+
+
+def fill_study(store: Store, name: str, n_trials: int) -> tuple[int, Filled]:
+    """A study (our table and Optuna's, via ``Store.create_study``) holding ``n_trials``
+    finished trials, written in bulk (bench/prefill.py); returns its id. One slot is then
+    claimed, so the study is "running" and its status needs the ETA query too."""
+    study = store.create_study(StudySpec(name=name, n_trials=n_trials, families=["cosine"]))
+    filled = fill(store, study, templates(n_trials))
     store.claim(study.id)
-    return study.id
+    return study.id, filled
 
 
 def free_port() -> int:
@@ -169,9 +171,14 @@ def main() -> None:
     with fresh_pg_database() as url:
         store = Store(url)
         filled = time.perf_counter()
-        big = fill(store, "big", args.trials)
-        small = fill(store, "small", 100)
-        print(f"filled {args.trials} + 100 trials in {time.perf_counter() - filled:.1f} s")
+        big, big_fill = fill_study(store, "big", args.trials)
+        small, small_fill = fill_study(store, "small", 100)
+        print(
+            f"filled {args.trials:,} + 100 trials in {time.perf_counter() - filled:.1f} s "
+            f"({big_fill.through_optuna + small_fill.through_optuna} with study.add_trials, "
+            f"{big_fill.in_bulk + small_fill.in_bulk:,} in bulk; all read back and checked)"
+        )
+        store.close()
         port = free_port()
         server = subprocess.Popen(
             [

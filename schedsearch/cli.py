@@ -19,11 +19,13 @@ from pydantic import ValidationError
 
 from schedsearch.client import Client, ClientError
 from schedsearch.data import DatasetError
+from schedsearch.fleet import run_fleet, visible_devices
+from schedsearch.plots import KINDS, render
 from schedsearch.results import best_config, format_best
 from schedsearch.runner import run_study
 from schedsearch.spec import StudySpec, error_line
 from schedsearch.store import Store, StudyExists, StudyNotFound
-from schedsearch.worker import Worker, WorkerOptions
+from schedsearch.worker import Worker, WorkerOptions, configure_logging
 
 app = typer.Typer(
     add_completion=False,
@@ -140,18 +142,22 @@ def worker(
     ] = 120,
     max_retry: Annotated[int, typer.Option(min=0, help="retries of a dead worker's trial")] = 3,
     threads: Annotated[int, typer.Option(min=1, help="CPU threads per trial")] = 1,
+    devices: Annotated[
+        str | None,
+        typer.Option(help="one worker process per device: 'all' GPUs, or e.g. cuda:0,cuda:1"),
+    ] = None,
+    per_device: Annotated[int, typer.Option(min=1, help="worker processes per device")] = 1,
 ) -> None:
     """Serve trials of the studies in the database until stopped (SIGTERM/SIGINT)."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    configure_logging()
     if grace_period <= heartbeat_interval:
         raise InputError("--grace-period must be longer than --heartbeat-interval")
-    store = Store(
-        database_url,
-        heartbeat_interval=heartbeat_interval,
-        grace_period=grace_period,
-        max_retry=max_retry,
-    )
+    store_options = {
+        "heartbeat_interval": heartbeat_interval,
+        "grace_period": grace_period,
+        "max_retry": max_retry,
+    }
+    store = Store(database_url, **store_options)
     if study is not None:
         store.get(study)  # an unknown study is an input error, before any work
     options = WorkerOptions(
@@ -162,8 +168,31 @@ def worker(
         poll=poll,
         threads=threads,
     )
-    served = Worker(store, options).run()
-    logging.getLogger("schedsearch.worker").info("worker exiting after %d trial(s)", served)
+    if devices is None and per_device == 1:
+        served = Worker(store, options).run()
+        logging.getLogger("schedsearch.worker").info("worker exiting after %d trial(s)", served)
+        return
+    targets = visible_devices(devices) if devices else [device]
+    store.close()
+    codes = run_fleet(database_url, store_options, options, targets, per_device)
+    if any(codes):
+        raise typer.Exit(1)
+
+
+@app.command()
+def report(
+    study: Annotated[str, typer.Argument(help="study id or name")],
+    out: Annotated[Path, typer.Option(help="folder for the PNG files")] = Path("report"),
+    database_url: Annotated[str | None, typer.Option(envvar="SCHEDSEARCH_DATABASE_URL")] = None,
+) -> None:
+    """Write the study's plots (history, lr, curves, importance) as PNG files."""
+    store = Store(database_url)
+    info = store.get(study)
+    trials = store.optuna_study(info).get_trials(deepcopy=False)
+    out.mkdir(parents=True, exist_ok=True)
+    for kind in KINDS:
+        (out / f"{info.name}-{kind}.png").write_bytes(render(kind, trials, info.spec))
+    typer.echo(f"wrote {len(KINDS)} plots of {info.name} to {out}")
 
 
 ApiUrl = Annotated[

@@ -70,15 +70,24 @@ def best_config(study: optuna.Study, spec: StudySpec) -> dict[str, Any] | None:
     }
 
 
+def format_params(params: dict[str, Any]) -> str:
+    """``name=value`` pairs with floats (and lists of them) at four significant digits."""
+
+    def short(value: Any) -> str:
+        if isinstance(value, float):
+            return f"{value:.4g}"
+        if isinstance(value, list | tuple):
+            return "[" + ", ".join(short(v) for v in value) + "]"
+        return str(value)
+
+    return ", ".join(f"{name}={short(value)}" for name, value in params.items())
+
+
 def format_best(best: dict[str, Any]) -> str:
     """The best config as a person reads it on a terminal."""
-    params = ", ".join(
-        f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
-        for k, v in best["schedule"]["params"].items()
-    )
     return (
         f"best: trial {best['trial_number']}, val_accuracy {best['value']:.4f}\n"
-        f"schedule: {best['schedule']['family']} ({params})\n"
+        f"schedule: {best['schedule']['family']} ({format_params(best['schedule']['params'])})\n"
         f"base LR {best['base_lr']:.4g} with {best['optimizer']['name']}, found at "
         f"{best['epochs']} epochs\n\n{best['code']}"
     )

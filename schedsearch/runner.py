@@ -8,7 +8,6 @@ exactly ``n_trials`` however the trials are spread.
 
 from __future__ import annotations
 
-import multiprocessing
 import secrets
 import threading
 from datetime import UTC, datetime
@@ -16,6 +15,7 @@ from datetime import UTC, datetime
 from tqdm import tqdm
 
 from schedsearch.data import load_dataset
+from schedsearch.fleet import run_fleet
 from schedsearch.spec import StudySpec
 from schedsearch.store import Store, StudyInfo
 from schedsearch.train import resolve_device
@@ -28,11 +28,6 @@ def default_name(spec: StudySpec) -> str:
     """Readable and unique enough for studies submitted in the same second."""
     stamp = f"{datetime.now(UTC):%Y%m%d-%H%M%S}"
     return f"{spec.dataset.split(':')[0]}-{spec.model}-{stamp}-{secrets.token_hex(2)}"
-
-
-def serve(url: str | None, options: WorkerOptions) -> int:
-    """One worker process serving until its study is over (a multiprocessing target)."""
-    return Worker(Store(url, **HEARTBEAT), options).run()
 
 
 def _show_progress(store: Store, study: StudyInfo, bar: tqdm, done: threading.Event) -> None:
@@ -63,23 +58,14 @@ def run_study(
     done = threading.Event()
     watcher = threading.Thread(target=_show_progress, args=(store, study, bar, done), daemon=True)
     watcher.start()
-    options = [
-        WorkerOptions(study=study.name, device=device, threads=threads, seed_index=i)
-        for i in range(jobs)
-    ]
+    options = WorkerOptions(study=study.name, device=device, threads=threads, seed_index=0)
     try:
         if jobs == 1:
-            Worker(store, options[0]).run()
+            Worker(store, options).run()
         else:
-            context = multiprocessing.get_context("spawn")
-            processes = [context.Process(target=serve, args=(url, o)) for o in options]
-            for process in processes:
-                process.start()
-            for process in processes:
-                process.join()
-            failed = [p.exitcode for p in processes if p.exitcode]
-            if failed:
-                raise RuntimeError(f"{len(failed)} worker process(es) failed: exit {failed}")
+            codes = run_fleet(url, HEARTBEAT, options, [device], per_device=jobs)
+            if any(codes):
+                raise RuntimeError(f"worker processes failed: exit codes {codes}")
     finally:
         done.set()
         watcher.join()

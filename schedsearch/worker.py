@@ -37,6 +37,13 @@ from schedsearch.train import resolve_device
 
 log = logging.getLogger("schedsearch.worker")
 
+
+def configure_logging() -> None:
+    """One line per trial from us, warnings only from Optuna (also in spawned processes)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
 # A database that is down or restarting, as SQLAlchemy and as Optuna (which wraps it) report it.
 OUTAGES = (sa.exc.OperationalError, sa.exc.InterfaceError, optuna.exceptions.StorageInternalError)
 

@@ -1,0 +1,98 @@
+"""The HTML status pages: plain server-rendered HTML, no JavaScript, refreshing while a study
+runs. Plots are inline PNGs, so the page needs one authorised request, not five."""
+
+from __future__ import annotations
+
+import base64
+from html import escape
+from typing import Any
+from urllib.parse import quote
+
+from schedsearch.results import format_params
+
+STYLE = """
+body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1100px;color:#222}
+h1{margin-bottom:.2rem} .muted{color:#666} table{border-collapse:collapse;width:100%}
+td,th{padding:.35rem .6rem;border-bottom:1px solid #ddd;text-align:left}
+.bar{background:#eee;border-radius:4px;height:14px;width:220px;display:inline-block}
+.bar>span{background:#2a7ae2;border-radius:4px;height:14px;display:block}
+.status{padding:.1rem .5rem;border-radius:4px;background:#eef;font-size:.9rem}
+pre{background:#f6f8fa;padding:1rem;overflow-x:auto;font-size:.85rem}
+.plots{display:grid;grid-template-columns:1fr 1fr;gap:1rem} .plots img{width:100%}
+"""
+
+
+def _page(title: str, body: str, refresh: bool) -> str:
+    meta = '<meta http-equiv="refresh" content="5">' if refresh else ""
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'>{meta}"
+        f"<title>{escape(title)}</title><style>{STYLE}</style></head>"
+        f"<body>{body}</body></html>"
+    )
+
+
+def _bar(fraction: float) -> str:
+    return f'<span class="bar"><span style="width:{100 * fraction:.1f}%"></span></span>'
+
+
+def _link(path: str, token: str | None) -> str:
+    return path + (f"?token={quote(token)}" if token else "")
+
+
+def _study_row(s: dict[str, Any], token: str | None) -> str:
+    link = _link(f"/ui/studies/{s['id']}", token)
+    best = "-" if s["best_value"] is None else f"{s['best_value']:.4f}"
+    progress = f"{_bar(s['progress']['fraction'])} {s['progress']['finished']}/{s['n_trials']}"
+    return (
+        f"<tr><td><a href='{link}'>{escape(s['name'])}</a></td>"
+        f"<td><span class='status'>{s['status']}</span></td><td>{progress}</td>"
+        f"<td>{best}</td><td class='muted'>{s['created_at']:%Y-%m-%d %H:%M}</td></tr>"
+    )
+
+
+def study_list(studies: list[dict[str, Any]], token: str | None) -> str:
+    rows = "".join(_study_row(s, token) for s in studies)
+    body = (
+        "<h1>schedsearch</h1><p class='muted'>studies, newest first</p><table><tr>"
+        "<th>study</th><th>status</th><th>progress</th><th>best</th><th>created</th></tr>"
+        f"{rows or '<tr><td colspan=5>no study yet</td></tr>'}</table>"
+    )
+    active = any(s["status"] in ("queued", "running") for s in studies)
+    return _page("schedsearch studies", body, refresh=active)
+
+
+def study_page(
+    status: dict[str, Any], best: dict[str, Any] | None, plots: dict[str, bytes], token: str | None
+) -> str:
+    progress = status["progress"]
+    counts = ", ".join(f"{n} {state}" for state, n in status["trials"].items() if n)
+    eta = "-" if status["eta_seconds"] is None else f"{status['eta_seconds']:.0f} s"
+    if best is None:
+        best_html = "<p class='muted'>no completed trial yet</p>"
+    else:
+        params = format_params(best["schedule"]["params"])
+        best_html = (
+            f"<p><b>{escape(best['schedule']['family'])}</b> ({escape(params)}), base LR "
+            f"{best['base_lr']:.4g} with {escape(best['optimizer']['name'])}: validation "
+            f"accuracy <b>{best['value']:.4f}</b> (trial {best['trial_number']}, "
+            f"{best['epochs']} epochs)</p><pre>{escape(best['code'])}</pre>"
+        )
+    images = "".join(
+        f'<img alt="{kind}" src="data:image/png;base64,{base64.b64encode(png).decode()}">'
+        for kind, png in plots.items()
+    )
+    error = f"<p><b>error:</b> {escape(status['error'])}</p>" if status["error"] else ""
+    body = (
+        f"<p><a href='{_link('/ui', token)}'>all studies</a></p>"
+        f"<h1>{escape(status['name'])}</h1>"
+        f"<p><span class='status'>{status['status']}</span> {_bar(progress['fraction'])} "
+        f"<b>{progress['finished']}/{progress['n_trials']}</b> trials finished "
+        f"({100 * progress['fraction']:.0f}%)</p>"
+        f"<p class='muted'>{counts or 'no trial yet'}; elapsed {status['elapsed_seconds']:.0f} s;"
+        f" ETA {eta}; {status['live_workers']} live worker(s); dataset "
+        f"{escape(status['spec'].dataset)}, model {escape(status['spec'].model)}</p>{error}"
+        f"<h2>Best schedule</h2>{best_html}<h2>Plots</h2><div class='plots'>{images}</div>"
+    )
+    return _page(
+        f"{status['name']} - schedsearch", body, refresh=status["status"] in ("queued", "running")
+    )

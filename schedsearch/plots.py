@@ -1,0 +1,150 @@
+"""A study as pictures (PNG): optimisation history, LR curves of the top trials, learning curves,
+and which parameters mattered. Used by the status page, the API and ``schedsearch report``.
+
+Matplotlib's object API with the Agg canvas only (no pyplot state), so renders are safe in the
+API's worker threads.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from typing import Literal
+
+import optuna
+from matplotlib.figure import Figure
+
+from schedsearch.schedules import lr_curve, parse_schedule
+from schedsearch.spec import StudySpec
+
+PlotKind = Literal["history", "lr", "curves", "importance"]
+KINDS: tuple[PlotKind, ...] = ("history", "lr", "curves", "importance")
+TOP = 5
+States = optuna.trial.TrialState
+
+
+def _figure() -> tuple[Figure, object]:
+    figure = Figure(figsize=(7.0, 4.0), dpi=100, layout="constrained")
+    return figure, figure.add_subplot()
+
+
+def _finished(trials: list[optuna.trial.FrozenTrial]) -> list[optuna.trial.FrozenTrial]:
+    return [t for t in trials if t.state in (States.COMPLETE, States.PRUNED)]
+
+
+def _top(trials: list[optuna.trial.FrozenTrial], k: int = TOP) -> list[optuna.trial.FrozenTrial]:
+    complete = [t for t in trials if t.state == States.COMPLETE and t.value is not None]
+    return sorted(complete, key=lambda t: (-t.value, t.number))[:k]
+
+
+def history(trials: list[optuna.trial.FrozenTrial], spec: StudySpec, ax: object) -> None:
+    """Each trial's value by trial number, pruned trials at their last report, and the best."""
+    complete = [t for t in trials if t.state == States.COMPLETE]
+    pruned = [t for t in trials if t.state == States.PRUNED and t.intermediate_values]
+    ax.scatter(
+        [t.number for t in complete],
+        [t.value for t in complete],
+        s=18,
+        label="complete",
+        color="tab:blue",
+    )
+    ax.scatter(
+        [t.number for t in pruned],
+        [list(t.intermediate_values.values())[-1] for t in pruned],
+        s=18,
+        marker="x",
+        label="pruned (last report)",
+        color="tab:gray",
+    )
+    best, xs, ys = None, [], []
+    for trial in sorted(complete, key=lambda t: t.number):
+        best = trial.value if best is None else max(best, trial.value)
+        xs.append(trial.number)
+        ys.append(best)
+    ax.step(xs, ys, where="post", color="tab:red", label="best so far")
+    ax.set(title="Optimisation history", xlabel="trial", ylabel="validation accuracy")
+
+
+def lr_curves(trials: list[optuna.trial.FrozenTrial], spec: StudySpec, ax: object) -> None:
+    """The LR over the run of the best trials' schedules."""
+    steps = 500
+    for trial in _top(trials):
+        schedule = parse_schedule(trial.user_attrs["schedule"])
+        curve = lr_curve(schedule, steps, trial.user_attrs["base_lr"])
+        ax.plot(
+            [spec.epochs * i / steps for i in range(steps)],
+            curve,
+            label=f"#{trial.number} {schedule.family} ({trial.value:.3f})",
+        )
+    ax.set(title=f"LR schedules of the top {TOP} trials", xlabel="epoch", ylabel="learning rate")
+
+
+def learning_curves(trials: list[optuna.trial.FrozenTrial], spec: StudySpec, ax: object) -> None:
+    """Validation accuracy per epoch; pruned trials dashed, the best one bold."""
+    top = _top(trials, 1)
+    best = top[0].number if top else None
+    for trial in _finished(trials):
+        if not trial.intermediate_values:
+            continue
+        epochs, values = zip(*sorted(trial.intermediate_values.items()), strict=True)
+        if trial.number == best:
+            ax.plot(epochs, values, color="tab:red", linewidth=2.5, label=f"best #{best}", zorder=3)
+        elif trial.state == States.PRUNED:
+            ax.plot(epochs, values, color="tab:gray", linestyle="--", linewidth=0.8, alpha=0.6)
+        else:
+            ax.plot(epochs, values, color="tab:blue", linewidth=0.8, alpha=0.6)
+    ax.plot([], [], color="tab:gray", linestyle="--", label="pruned")
+    ax.set(title="Learning curves", xlabel="epoch", ylabel="validation accuracy")
+
+
+def importance(trials: list[optuna.trial.FrozenTrial], spec: StudySpec, ax: object) -> None:
+    """fANOVA importances of the best family's parameters, over that family's trials."""
+    top = _top(trials, 1)
+    family = top[0].user_attrs["schedule"]["family"] if top else None
+    same = [
+        t
+        for t in trials
+        if t.state == States.COMPLETE and t.user_attrs.get("schedule", {}).get("family") == family
+    ]
+    names = sorted({p for t in same for p in t.params if p != "family"})
+    if len(same) < 3 or not names:
+        ax.text(
+            0.5,
+            0.5,
+            "not enough completed trials of one family yet",
+            ha="center",
+            va="center",
+            transform=ax.transAxes,
+        )
+        ax.set_axis_off()
+        return
+    study = optuna.create_study(direction="maximize")
+    study.add_trials([t for t in same if set(names) <= set(t.params)])
+    scores = optuna.importance.get_param_importances(study, params=names)
+    labels = list(scores)[::-1]
+    ax.barh(labels, [scores[name] for name in labels], color="tab:green")
+    ax.set(title=f"Parameter importance ({family}, {len(same)} trials)", xlabel="importance")
+
+
+DRAW: dict[str, Callable[[list[optuna.trial.FrozenTrial], StudySpec, object], None]] = {
+    "history": history,
+    "lr": lr_curves,
+    "curves": learning_curves,
+    "importance": importance,
+}
+
+
+def render(kind: PlotKind, trials: list[optuna.trial.FrozenTrial], spec: StudySpec) -> bytes:
+    """One plot as PNG bytes."""
+    figure, ax = _figure()
+    if not _finished(trials):
+        ax.text(0.5, 0.5, "no finished trial yet", ha="center", va="center", transform=ax.transAxes)
+        ax.set_axis_off()
+    else:
+        DRAW[kind](trials, spec, ax)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=7, loc="best")
+        ax.grid(alpha=0.3)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
