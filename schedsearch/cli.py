@@ -147,9 +147,10 @@ def worker(
         typer.Option(help="one worker process per device: 'all' GPUs, or e.g. cuda:0,cuda:1"),
     ] = None,
     per_device: Annotated[int, typer.Option(min=1, help="worker processes per device")] = 1,
+    log_json: Annotated[bool, typer.Option(help="log one JSON object per line")] = False,
 ) -> None:
     """Serve trials of the studies in the database until stopped (SIGTERM/SIGINT)."""
-    configure_logging()
+    configure_logging(as_json=log_json)
     if grace_period <= heartbeat_interval:
         raise InputError("--grace-period must be longer than --heartbeat-interval")
     store_options = {
@@ -167,6 +168,7 @@ def worker(
         idle_exit=idle_exit,
         poll=poll,
         threads=threads,
+        log_json=log_json,
     )
     if devices is None and per_device == 1:
         served = Worker(store, options).run()

@@ -41,7 +41,7 @@ def visible_devices(spec: str) -> list[str]:
 
 def serve(url: str | None, store_options: dict[str, Any], options: WorkerOptions) -> int:
     """One worker process (a multiprocessing target): serve until stopped or out of work."""
-    configure_logging()
+    configure_logging(as_json=options.log_json)
     return Worker(Store(url, **store_options), options).run()
 
 

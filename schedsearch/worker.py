@@ -12,6 +12,7 @@ slot returns), and the worker exits; nothing is left RUNNING.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import math
 import os
@@ -38,9 +39,27 @@ from schedsearch.train import resolve_device
 log = logging.getLogger("schedsearch.worker")
 
 
-def configure_logging() -> None:
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line, for log shippers (``--log-json``)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": self.formatTime(record),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        entry.update(getattr(record, "fields", {}))
+        return json.dumps(entry)
+
+
+def configure_logging(as_json: bool = False) -> None:
     """One line per trial from us, warnings only from Optuna (also in spawned processes)."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    handler = logging.StreamHandler()
+    handler.setFormatter(
+        JsonFormatter() if as_json else logging.Formatter("%(asctime)s %(levelname)s %(message)s")
+    )
+    logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 
@@ -75,6 +94,7 @@ class WorkerOptions:
     poll: float = 1.0
     threads: int = 1
     seed_index: int | None = None  # sampler seed slot; None: a random one per worker
+    log_json: bool = False
 
 
 class Worker:
@@ -224,14 +244,25 @@ class Worker:
             outcome = f"value={trial.value:.4f}"
         else:
             outcome = "pruned" if trial.state == optuna.trial.TrialState.PRUNED else "failed"
+        seconds = time.perf_counter() - started
+        fields = {
+            "study": study.name,
+            "trial": trial.number,
+            "family": family,
+            "state": trial.state.name.lower(),
+            "value": trial.value,
+            "seconds": round(seconds, 3),
+            "worker": self.id,
+        }
         log.info(
             "study=%s trial=%d family=%s %s seconds=%.2f worker=%s",
             study.name,
             trial.number,
             family,
             outcome,
-            time.perf_counter() - started,
+            seconds,
             self.id,
+            extra={"fields": fields},
         )
 
     def _settle(

@@ -3,6 +3,7 @@ all-devices workers, Prometheus metrics, plots, and the status page in a real br
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -269,3 +270,51 @@ def test_status_page_in_headless_chromium(tmp_path: Path) -> None:
         assert image.size == (1200, 1600)
         assert len(image.convert("L").getcolors(256)) > 50
     print(f"screenshot saved to {shot}", file=sys.stderr)
+
+
+def test_kubernetes_example_wires_secret_gpu_and_probes() -> None:
+    docs = list(yaml.safe_load_all((ROOT / "deploy" / "kubernetes.yaml").read_text()))
+    kinds = {(d["kind"], d["metadata"]["name"]) for d in docs}
+    assert kinds == {
+        ("Deployment", "schedsearch-api"),
+        ("Service", "schedsearch-api"),
+        ("Deployment", "schedsearch-worker"),
+    }
+    pods = {
+        d["metadata"]["name"]: d["spec"]["template"]["spec"]
+        for d in docs
+        if d["kind"] == "Deployment"
+    }
+    worker = pods["schedsearch-worker"]["containers"][0]
+    assert worker["resources"]["limits"]["nvidia.com/gpu"] == 1
+    for pod in pods.values():
+        env = {
+            e["name"]: e["valueFrom"]["secretKeyRef"]["name"] for e in pod["containers"][0]["env"]
+        }
+        assert env["SCHEDSEARCH_DATABASE_URL"] == "schedsearch"
+    assert pods["schedsearch-api"]["containers"][0]["readinessProbe"]["httpGet"]["path"] == (
+        "/healthz"
+    )
+    # The containers' arguments are real CLI invocations.
+    for pod in pods.values():
+        args = pod["containers"][0]["args"]
+        done = subprocess.run([EXE, args[0], "--help"], capture_output=True, text=True)
+        assert done.returncode == 0
+        for flag in (a for a in args if a.startswith("--")):
+            assert flag in done.stdout, flag
+
+
+def test_json_log_lines(tmp_path: Path) -> None:
+    db_url = f"sqlite:///{tmp_path / 'json.db'}"
+    Store(db_url).create_study(StudySpec(name="logged", n_trials=2, epochs=1))
+    done = subprocess.run(
+        [EXE, "worker", "--database-url", db_url, "--study", "logged", "--log-json"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = [json.loads(line) for line in done.stderr.splitlines() if line.strip()]
+    trials = [line for line in lines if "trial" in line]
+    assert [t["trial"] for t in trials] == [0, 1]
+    assert all(t["study"] == "logged" and t["state"] in ("complete", "pruned") for t in trials)
