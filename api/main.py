@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from api.routes import health, metrics, plots, schedules, studies
+from api.status_cache import StatusCache
 from schedsearch.store import StudyExists, StudyNotFound, database_url
 
 log = logging.getLogger("schedsearch.api")
@@ -26,6 +27,7 @@ def create_app(db_url: str | None = None, token: str | None = None) -> FastAPI:
     app.state.database_url = database_url(db_url)
     app.state.token = token if token is not None else os.environ.get("SCHEDSEARCH_API_TOKEN")
     app.state.store = None
+    app.state.status_cache = StatusCache()
     if not app.state.token:
         log.warning("SCHEDSEARCH_API_TOKEN is not set: the API is open to anyone who reaches it")
 

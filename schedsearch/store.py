@@ -75,6 +75,8 @@ class StudyRow(Base):
     claimed: orm.Mapped[int] = orm.mapped_column(default=0)
     failures: orm.Mapped[int] = orm.mapped_column(default=0)
     error: orm.Mapped[str | None] = orm.mapped_column(sa.Text, default=None)
+    # Kept here by the workers so status reads need no join over every trial's value.
+    best_value: orm.Mapped[float | None] = orm.mapped_column(sa.Float, default=None)
     created_at: orm.Mapped[datetime] = orm.mapped_column(sa.DateTime(timezone=True))
     updated_at: orm.Mapped[datetime] = orm.mapped_column(sa.DateTime(timezone=True))
 
@@ -112,6 +114,7 @@ class StudyInfo:
     claimed: int
     failures: int
     error: str | None
+    best_value: float | None
     created_at: datetime
     updated_at: datetime
 
@@ -127,6 +130,7 @@ class StudyInfo:
             row.claimed,
             row.failures,
             row.error,
+            row.best_value,
             _aware(row.created_at),
             _aware(row.updated_at),
         )
@@ -160,12 +164,11 @@ class Snapshot:
 
 LIVE_WITHIN = 60.0  # seconds: a worker seen since then is live
 _STATES = ("COMPLETE", "PRUNED", "RUNNING", "FAIL", "WAITING")
-_COUNTS = sa.text(
+_COUNTS = sa.text(  # reads only the (study_id, state) index: no join over trial values
     "SELECT "
     + ", ".join(f"sum(CASE WHEN t.state = '{s}' THEN 1 ELSE 0 END)" for s in _STATES)
-    + ", max(CASE WHEN t.state = 'COMPLETE' THEN v.value END), "
-    "(SELECT count(*) FROM schedsearch_workers w WHERE w.study_id = :id AND w.last_seen >= :since) "
-    "FROM trials t LEFT JOIN trial_values v ON v.trial_id = t.trial_id WHERE t.study_id = :s"
+    + ", (SELECT count(*) FROM schedsearch_workers w WHERE w.study_id = :id "
+    "AND w.last_seen >= :since) FROM trials t WHERE t.study_id = :s"
 ).bindparams(sa.bindparam("since", type_=sa.DateTime(timezone=True)))
 _DURATIONS = sa.text(
     "SELECT datetime_start, datetime_complete FROM trials WHERE study_id = :s "
@@ -174,9 +177,8 @@ _DURATIONS = sa.text(
 ).columns(datetime_start=sa.DateTime, datetime_complete=sa.DateTime)
 
 
-def _tally(connection: sa.Connection, study: StudyInfo) -> tuple[dict[str, int], float | None, int]:
-    """Counts by state, the best COMPLETE value (studies maximise) and the live workers, in
-    one query."""
+def _tally(connection: sa.Connection, study: StudyInfo) -> tuple[dict[str, int], int]:
+    """Counts by state and the live workers, in one query."""
     since = _now() - timedelta(seconds=LIVE_WITHIN)
     row = connection.execute(
         _COUNTS, {"s": study.optuna_study_id, "id": study.id, "since": since}
@@ -190,7 +192,7 @@ def _tally(connection: sa.Connection, study: StudyInfo) -> tuple[dict[str, int],
         "waiting": waiting,
         "finished": complete + pruned,
     }
-    return counts, row[5], int(row[6] or 0)
+    return counts, int(row[5] or 0)
 
 
 class StudyExists(ValueError):
@@ -402,6 +404,21 @@ class Store:
             ).first()
         return None if row is None else StudyInfo.of(row)  # type: ignore[arg-type]
 
+    def record_value(self, study_id: int, value: float) -> None:
+        """Keep the study's best COMPLETE value (studies maximise), atomically."""
+        table = StudyRow.__table__
+        with self.engine.begin() as connection:
+            connection.execute(
+                sa.update(table)
+                .where(table.c.id == study_id)
+                .values(
+                    best_value=sa.case(
+                        (sa.or_(table.c.best_value.is_(None), table.c.best_value < value), value),
+                        else_=table.c.best_value,
+                    )
+                )
+            )
+
     def release(self, study_id: int) -> None:
         """Give a slot back: its trial failed and will not count."""
         with self._session() as session:
@@ -481,12 +498,12 @@ class Store:
         """Everything a status page shows: one connection, three round trips at most."""
         with self._reads.connect() as connection:
             study = self._get(connection, key)
-            counts, best, workers = _tally(connection, study)
+            counts, workers = _tally(connection, study)
             durations = []
             if study.status in ACTIVE:  # only an unfinished study needs an ETA
                 durations = connection.execute(_DURATIONS, {"s": study.optuna_study_id}).all()
         seconds = [(_aware(end) - _aware(start)).total_seconds() for start, end in durations]
-        return Snapshot(study, counts, best, seconds, workers)
+        return Snapshot(study, counts, study.best_value, seconds, workers)
 
     def trials(self, study: StudyInfo, limit: int, offset: int) -> tuple[list[Any], int]:
         """One page of the study's trials, by number, and how many there are."""

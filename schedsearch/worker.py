@@ -275,7 +275,10 @@ class Worker:
             else:
                 self.store.record_failure(study.id, max_failures=max(3, study.n_trials // 4))
             self.store.release(study.id)
-        elif self.store.get(study.id).claimed >= study.n_trials:  # cheap test before counting
+            return
+        if trial.state == optuna.trial.TrialState.COMPLETE and trial.value is not None:
+            self.store.record_value(study.id, trial.value)
+        if self.store.get(study.id).claimed >= study.n_trials:  # cheap test before counting
             self.store.finish_if_done(study)
 
     def _prepared(self, study: StudyInfo) -> tuple[optuna.Study, Callable[[optuna.Trial], float]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 
 from api.auth import require_token
 from api.deps import get_store
@@ -47,9 +47,10 @@ def list_studies(
 
 
 @router.get("/{study}", response_model=StudyOut, responses=ERRORS)
-def get_study(study: str, store: StoreDep) -> dict[str, Any]:
-    """Progress, trial counts, best value, elapsed time, ETA and live workers (id or name)."""
-    return study_status(store, study)
+def get_study(study: str, store: StoreDep, request: Request) -> dict[str, Any]:
+    """Progress, trial counts, best value, elapsed time, ETA and live workers (id or name);
+    at most SCHEDSEARCH_STATUS_TTL seconds (default 1) old."""
+    return request.app.state.status_cache.get(study, lambda: study_status(store, study))
 
 
 @router.get("/{study}/best", response_model=BestOut, responses=ERRORS)
@@ -94,18 +95,21 @@ def get_trials(
     response_model=StudyOut,
     responses={**ERRORS, 409: {"description": "the study is already over"}},
 )
-def cancel_study(study: str, store: StoreDep) -> dict[str, Any]:
+def cancel_study(study: str, store: StoreDep, request: Request) -> dict[str, Any]:
     """Stop handing out trials; running trials finish."""
     info = store.get(study)
     if info.status in TERMINAL:
         raise HTTPException(409, f"study {info.name!r} is already {info.status}")
+    request.app.state.status_cache.drop(str(info.id), info.name)
     return study_status(store, store.cancel(info.id).id)
 
 
 @router.delete(
     "/{study}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response, responses=ERRORS
 )
-def delete_study(study: str, store: StoreDep) -> Response:
+def delete_study(study: str, store: StoreDep, request: Request) -> Response:
     """Remove the study and all its trials."""
-    store.delete(study)
+    info = store.get(study)
+    request.app.state.status_cache.drop(str(info.id), info.name)
+    store.delete(info.id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
