@@ -34,6 +34,7 @@ keeps the tensors on the host and copies each batch from pinned memory, as users
 from __future__ import annotations
 
 import argparse
+import functools
 import itertools
 import json
 import os
@@ -321,49 +322,11 @@ def check_augment_match(data: TensorData, draws: int = 2000) -> dict[str, Any]:
     return result
 
 
-def run_dataloader(case: Case, schedule: ScheduleBase, epochs: int) -> Run:
-    """(c): what a typical user writes: a Dataset that augments each sample in ``__getitem__``
-    with torchvision transforms, a DataLoader collating host tensors, and each batch copied to
-    the device (pinned memory on CUDA)."""
-    data, config = case.data, case.config(epochs)
-    device = data.device
-    autocast, memory_format = precision(device)
-    torch.manual_seed(SEED)
-    model = build_model(config.model, data.shape, data.num_classes)
-    model = model.to(device, memory_format=memory_format)
-    optimizer = bare_sgd(model, config, BASE_LR)
-    transform = sample_transform(data.augment, data.shape[1:]) if config.augment else None
-    loader = DataLoader(
-        AugmentedTensors(data.train_x.cpu(), data.train_y.cpu(), transform),
-        batch_size=config.batch_size,
-        shuffle=True,
-        drop_last=True,
-        num_workers=0,
-        pin_memory=device.type == "cuda",
-    )
-    lr_schedule = build_scheduler(optimizer, schedule, epochs * len(loader), len(loader))
-    marks = []
-    sync(device)
-    marks.append(time.perf_counter())
-    for _ in range(epochs):
-        model.train()
-        for x, y in loader:
-            x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
-            with autocast():
-                loss = F.cross_entropy(model(x.contiguous(memory_format=memory_format)), y)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            lr_schedule.step()
-        sync(device)
-        marks.append(time.perf_counter())
-    images = len(loader) * config.batch_size
-    return Run([b - a for a, b in itertools.pairwise(marks)], images, model=model)
-
-
-def run_dataloader_batch_aug(case: Case, schedule: ScheduleBase, epochs: int) -> Run:
-    """(c'): TensorDataset + DataLoader over host tensors, each batch copied to the device
-    (pinned memory on CUDA), then schedsearch's batched ``data.augment`` on the batch."""
+def run_dataloader(case: Case, schedule: ScheduleBase, epochs: int, per_sample: bool = True) -> Run:
+    """(c), ``per_sample``: what a typical user writes: a Dataset that augments each sample in
+    ``__getitem__`` with torchvision transforms. (c'): a TensorDataset, and schedsearch's
+    batched ``data.augment`` on each batch. Both: a DataLoader collating host tensors and each
+    batch copied to the device (pinned memory on CUDA)."""
     data, config = case.data, case.config(epochs)
     device = data.device
     autocast, memory_format = precision(device)
@@ -372,8 +335,14 @@ def run_dataloader_batch_aug(case: Case, schedule: ScheduleBase, epochs: int) ->
     model = build_model(config.model, data.shape, data.num_classes)
     model = model.to(device, memory_format=memory_format)
     optimizer = bare_sgd(model, config, BASE_LR)
+    x_host, y_host = data.train_x.cpu(), data.train_y.cpu()
+    if per_sample:
+        transform = sample_transform(data.augment, data.shape[1:]) if config.augment else None
+        dataset: Dataset = AugmentedTensors(x_host, y_host, transform)
+    else:
+        dataset = TensorDataset(x_host, y_host)
     loader = DataLoader(
-        TensorDataset(data.train_x.cpu(), data.train_y.cpu()),
+        dataset,
         batch_size=config.batch_size,
         shuffle=True,
         drop_last=True,
@@ -388,7 +357,7 @@ def run_dataloader_batch_aug(case: Case, schedule: ScheduleBase, epochs: int) ->
         model.train()
         for x, y in loader:
             x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
-            if config.augment:
+            if config.augment and not per_sample:
                 x = data.augment(x, generator)
             with autocast():
                 loss = F.cross_entropy(model(x.contiguous(memory_format=memory_format)), y)
@@ -406,7 +375,7 @@ RUNNERS: dict[str, Callable[[Case, ScheduleBase, int], Run]] = {
     "a": run_trainer,
     "b": run_bare,
     "c": run_dataloader,
-    "c'": run_dataloader_batch_aug,
+    "c'": functools.partial(run_dataloader, per_sample=False),
 }
 
 

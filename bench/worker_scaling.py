@@ -22,8 +22,9 @@ Run as ``.venv/bin/python bench/worker_scaling.py [--quick] [--sleep S] [--json 
    ``study.optimize(n_trials=1)`` does: Optuna's own ``fail_stale_trials`` (it runs before every
    trial when heartbeats are on), ``study.ask``, the heartbeat recorded when the trial starts,
    the objective's ``suggest_float``, ``report`` and ``should_prune``, ``study.tell`` and the
-   ``storage.get_trial`` that feeds optimize's callbacks; and last the worker's ``store.get``
-   after the trial (``finish_if_done`` follows only once ``claimed >= n_trials``). The headline
+   ``storage.get_trial`` that feeds optimize's callbacks; and last the worker's
+   ``store.record_value`` (COMPLETE trials: the study's best value) and ``store.get`` after the
+   trial (``finish_if_done`` follows only once ``claimed >= n_trials``). The headline
    figure is the core sequence claim + ask + suggest + report + should_prune + tell; the sum of
    all of the above is printed beside it. Two operations are not per trial and are timed on
    their own (50 calls after 3 untimed): ``store.fail_stale``, which the worker runs at most once
@@ -33,8 +34,9 @@ Run as ``.venv/bin/python bench/worker_scaling.py [--quick] [--sleep S] [--json 
    ``fail_stale``; the timed ones fall inside the 30 s interval, as in production). The first 100
    trials go in through ``study.add_trials``; the rest in bulk through Optuna's ORM models
    (bench/prefill.py, which reads every trial back and checks it), since ``add_trials`` takes
-   ~12-25 ms per trial on PostgreSQL. It also prints the process CPU time and the SQL statements
-   and connection checkouts per trial.
+   ~12-25 ms per trial on PostgreSQL; then ``VACUUM ANALYZE``, as autovacuum would have run by
+   the time a study holds that many trials. It also prints the process CPU time and the SQL
+   statements and connection checkouts per trial.
 
 ``--quick``: 0.3 s trials, 1/2/4 workers, 100 and 1,000 trials (about 70-90 s on 2 cores).
 
@@ -73,7 +75,7 @@ import optuna
 import psycopg
 import sqlalchemy as sa
 from optuna.distributions import FloatDistribution
-from prefill import fill, trial_count
+from prefill import fill, settle, source_digest, trial_count
 
 from schedsearch.spec import StudySpec
 from schedsearch.store import Store, StudyInfo
@@ -102,6 +104,7 @@ OPS = (
     "should_prune",
     "tell",
     "callback_read",
+    "record_value",
     "get_after",
 )
 CORE = ("claim", "ask", "suggest_float", "report", "should_prune", "tell")  # the goal figure
@@ -119,6 +122,7 @@ LABELS = {
     "should_prune": "trial.should_prune",
     "tell": "study.tell",
     "callback_read": "get_trial for callbacks (in optimize)",
+    "record_value": "store.record_value (COMPLETE trials)",
     "get_after": "store.get (after the trial)",
     "fail_stale": "store.fail_stale",
     "trial_counts": "store.trial_counts",
@@ -410,7 +414,9 @@ def measure_storage(
         _timed(times, "should_prune", trial.should_prune)
         _timed(times, "tell", handle.tell, trial, x)
         _timed(times, "callback_read", store.optuna.get_trial, trial._trial_id)
-        # Worker._settle: a cheap re-read; finish_if_done only once claimed >= n_trials
+        # Worker._settle: the best value (COMPLETE trials), a cheap re-read; finish_if_done
+        # only once claimed >= n_trials
+        _timed(times, "record_value", store.record_value, claimed.id, x)
         if _timed(times, "get_after", store.get, claimed.id).claimed >= claimed.n_trials:
             raise SystemExit("FAILED: the storage benchmark's study ran out of slots")
 
@@ -483,6 +489,7 @@ def run_storage(url: str, backend: str, settings: Settings) -> list[dict[str, An
             # up to trial 100 through Optuna's add_trials, the rest in bulk (its first through
             # add_trials too, so that prefill compares both paths)
             filled = fill(store, study, finished_trials(range(have, size)), 100 - have)
+            settle(store)  # VACUUM ANALYZE, as autovacuum would have by then
             times, extra = measure_storage(store, study, settings.iterations)
             turns = measure_turns(store, study, settings.iterations)
             results.append(
@@ -540,7 +547,8 @@ def print_storage(results: list[dict[str, Any]]) -> None:
         print(f"    ({AMORTISED_NOTE[op]})")
     print(
         "(* core: claim, ask, suggest, report, should_prune, tell. All ops: the core plus "
-        "store.get before and after the trial, and what study.optimize adds per trial: Optuna's "
+        "store.get before and after the trial, store.record_value, and what study.optimize adds "
+        "per trial: Optuna's "
         "fail_stale_trials, the heartbeat at trial start and the get_trial for its callbacks. "
         "Medians/p90 of per-trial sums. Pre-fill: "
         + ", ".join(
@@ -599,6 +607,7 @@ def main() -> None:
         f"started {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {'quick' if args.quick else 'full'} "
         f"mode, load average {' '.join(f'{x:.2f}' for x in load_before)}"
     )
+    print(f"code measured: {source_digest()}")
     scaling: list[dict[str, Any]] = []
     storage: list[dict[str, Any]] = []
     with databases() as urls:

@@ -271,6 +271,11 @@ class Store:
         connection.exec_driver_sql(
             "CREATE INDEX IF NOT EXISTS ix_trials_study_id_state ON trials (study_id, state)"
         )
+        # The ETA reads a study's latest trials: without this, an older study walks every
+        # trial of the newer ones.
+        connection.exec_driver_sql(
+            "CREATE INDEX IF NOT EXISTS ix_trials_study_id_trial_id ON trials (study_id, trial_id)"
+        )
         if (
             connection.execute(sa.select(MetaRow).where(MetaRow.key == "schema_version")).first()
             is None
