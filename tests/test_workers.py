@@ -75,7 +75,7 @@ def test_four_workers_end_with_exactly_n_trials(db_url: str) -> None:
 
 def test_sigkilled_worker_trial_is_failed_and_retried(db_url: str) -> None:
     store = Store(db_url)
-    new_study(store, "crash", n_trials=4, epochs=60, pruner="none")
+    new_study(store, "crash", n_trials=2, epochs=40, pruner="none")
     victim = start_worker(db_url, "--heartbeat-interval", "1", "--grace-period", "3")
     study = store.get("crash")
 
@@ -98,13 +98,13 @@ def test_sigkilled_worker_trial_is_failed_and_retried(db_url: str) -> None:
     retries = [t for t in trials if t.system_attrs.get("failed_trial") == dead[0].number]
     assert len(retries) == 1 and retries[0].state == States.COMPLETE
     assert retries[0].params == dead[0].params  # the same schedule, run again
-    assert Counter(t.state for t in trials) == Counter({States.COMPLETE: 4, States.FAIL: 1})
+    assert Counter(t.state for t in trials) == Counter({States.COMPLETE: 2, States.FAIL: 1})
     assert store.get("crash").status == "completed"
 
 
 def test_sigterm_leaves_nothing_running(db_url: str) -> None:
     store = Store(db_url)
-    new_study(store, "term", n_trials=3, epochs=80, pruner="none")
+    new_study(store, "term", n_trials=2, epochs=30, pruner="none")
     worker = start_worker(db_url)
     study = store.get("term")
     wait_for(lambda: any(t.intermediate_values for t in store.optuna_study(study).trials))
@@ -117,7 +117,7 @@ def test_sigterm_leaves_nothing_running(db_url: str) -> None:
     assert trials[1].params == trials[0].params
     assert store.get("term").claimed == 0  # its slot came back
     finish([start_worker(db_url, "--study", "term")])  # and the study still completes
-    assert states(store, "term")[States.COMPLETE] == 3
+    assert states(store, "term")[States.COMPLETE] == 2
 
 
 def test_two_studies_both_progress(db_url: str) -> None:
