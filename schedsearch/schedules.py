@@ -615,7 +615,3 @@ def to_code(
             else "lr_scheduler.SequentialLR(optimizer, [ramp, main], milestones=[warmup])"
         ),
     )
-
-
-def family_names() -> list[str]:
-    return list(FAMILIES)

@@ -17,7 +17,7 @@ import json
 import os
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -627,18 +627,6 @@ class Store:
     def close(self) -> None:
         self.engine.dispose()
         self.optuna.engine.dispose()
-
-
-def retry_on_outage(action: Callable[[], Any], attempts: int = 30, wait: float = 1.0) -> Any:
-    """Run ``action``, waiting out a database that is down or restarting."""
-    for attempt in range(attempts):
-        try:
-            return action()
-        except (sa.exc.OperationalError, sa.exc.InterfaceError):
-            if attempt == attempts - 1:
-                raise
-            time.sleep(wait)
-    raise AssertionError("unreachable")
 
 
 def optuna_storage(url: str | None = None) -> optuna.storages.RDBStorage:
