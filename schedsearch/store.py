@@ -34,7 +34,6 @@ SCHEMA_VERSION = 1
 _SCHEMA_LOCK = 0x5C4ED5EA  # pg advisory lock key for schema creation
 ACTIVE = ("queued", "running")
 TERMINAL = ("completed", "cancelled", "failed")
-FINISHED_STATES = ("COMPLETE", "PRUNED")
 
 
 def database_url(url: str | None = None) -> str:
