@@ -45,6 +45,12 @@ class TrialCounts(BaseModel):
     waiting: int
 
 
+class RerunProgress(BaseModel):
+    status: Literal["queued", "running", "completed", "cancelled", "failed"]
+    finished: int
+    n_trials: int
+
+
 class StudyOut(BaseModel):
     id: int
     name: str
@@ -59,6 +65,9 @@ class StudyOut(BaseModel):
     eta_seconds: float | None = Field(description="from recent trial durations and live workers")
     live_workers: int = Field(description="workers on this study seen in the last minute")
     error: str | None
+    rerun: RerunProgress | None = Field(
+        description="the re-run phase (rerun_top_k), once the search has run all its trials"
+    )
     spec: StudySpec
 
 
@@ -74,8 +83,29 @@ class ScheduleOut(BaseModel):
     params: dict[str, Any]
 
 
+class RerunCandidate(BaseModel):
+    trial_number: int = Field(description="the search trial whose config is re-run")
+    search_value: float | None
+    values: list[float] = Field(description="validation accuracy with each fresh seed")
+    mean: float | None
+    std: float | None
+    test_mean: float | None = Field(description="mean accuracy on the held-out test split")
+    schedule: dict[str, Any] | None
+    base_lr: float | None
+
+
+class RerunOut(BaseModel):
+    status: Literal["queued", "running", "completed", "cancelled", "failed"]
+    seeds: int
+    finished: int
+    n_trials: int
+    candidates: list[RerunCandidate] = Field(description="best mean first")
+
+
 class BestOut(BaseModel):
-    value: float
+    value: float = Field(
+        description="validation accuracy; after a re-run, the mean over the fresh seeds"
+    )
     trial_number: int
     schedule: ScheduleOut
     base_lr: float
@@ -83,6 +113,7 @@ class BestOut(BaseModel):
     epochs: int
     batch_size: int
     code: str = Field(description="a PyTorch snippet: make_scheduler(optimizer, total_steps)")
+    rerun: RerunOut | None = Field(description="the top-k configs re-run with fresh seeds")
 
 
 class TrialOut(BaseModel):

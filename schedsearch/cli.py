@@ -90,10 +90,18 @@ def run(
         str | None, typer.Option(help="overrides as JSON or a .json/.yaml file")
     ] = None,
     pruner: Annotated[
-        str | None, typer.Option(help="hyperband, median, successive_halving, none")
+        str | None,
+        typer.Option(help="hyperband, decay_aware, median, successive_halving, none"),
     ] = None,
     sampler: Annotated[str | None, typer.Option(help="tpe or random")] = None,
     seed: Annotated[int | None, typer.Option()] = None,
+    warm_start: Annotated[
+        bool | None, typer.Option("--warm-start", help="run the folklore schedules first")
+    ] = None,
+    rerun_top_k: Annotated[
+        int | None, typer.Option(help="at the end, train the k best again with fresh seeds")
+    ] = None,
+    rerun_seeds: Annotated[int | None, typer.Option(help="fresh seeds per re-run")] = None,
     name: Annotated[str | None, typer.Option(help="study name (default: generated)")] = None,
     spec: Annotated[str | None, typer.Option(help="a study spec file (.json/.yaml)")] = None,
     jobs: Annotated[int, typer.Option(min=1, help="trial processes on this machine")] = 1,
@@ -113,13 +121,16 @@ def run(
         "pruner": pruner,
         "sampler": sampler,
         "seed": seed,
+        "warm_start": warm_start,
+        "rerun_top_k": rerun_top_k,
+        "rerun_seeds": rerun_seeds,
         "name": name,
         "families": [f.strip() for f in families.split(",") if f.strip()] if families else None,
         "space": _load_json(space, "--space") if space else None,
     }
     study_spec = _spec(fields, spec)
     study = run_study(study_spec, database_url, jobs=jobs, device=device, progress=not quiet)
-    best = best_config(Store(database_url).optuna_study(study), study.spec)
+    best = best_config(Store(database_url), study)
     if best is None:
         typer.echo("no trial finished without being pruned; try more epochs or trials")
         raise typer.Exit(1)

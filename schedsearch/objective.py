@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 
 import optuna
 
 from schedsearch.data import TensorData
 from schedsearch.space import suggest
 from schedsearch.spec import StudySpec
-from schedsearch.train import train
+from schedsearch.train import evaluate, train
 
 
 class WorkerStopping(Exception):
@@ -40,7 +41,10 @@ class Objective:
             if trial.should_prune():
                 raise optuna.TrialPruned(f"pruned after epoch {epoch + 1}")
 
-        result = train(self.data, self.train_config, sampled.schedule, sampled.base_lr, report)
+        # A re-run trial trains with its own fresh seed (queued with it), on the same split.
+        seed = trial.user_attrs.get("seed", self.train_config.seed)
+        config = replace(self.train_config, seed=seed)
+        result = train(self.data, config, sampled.schedule, sampled.base_lr, report)
         trial.set_user_attr(
             "metrics",
             json.dumps(
@@ -56,4 +60,7 @@ class Objective:
             trial.set_user_attr("diverged", result.diverged)
             trial.report(0.0, len(result.train_loss))
             raise optuna.TrialPruned(result.diverged)
+        if "rerun_of" in trial.user_attrs and result.model is not None:
+            test = evaluate(result.model, self.data.test_x, self.data.test_y)
+            trial.set_user_attr("test_accuracy", test)  # held out from every choice made
         return result.final_accuracy

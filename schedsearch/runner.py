@@ -18,6 +18,7 @@ from schedsearch.data import load_dataset
 from schedsearch.fleet import run_fleet
 from schedsearch.spec import StudySpec
 from schedsearch.store import Store, StudyInfo
+from schedsearch.strategy import warm_start_trials
 from schedsearch.train import resolve_device
 from schedsearch.worker import Worker, WorkerOptions
 
@@ -28,6 +29,12 @@ def default_name(spec: StudySpec) -> str:
     """Readable and unique enough for studies submitted in the same second."""
     stamp = f"{datetime.now(UTC):%Y%m%d-%H%M%S}"
     return f"{spec.dataset.split(':')[0]}-{spec.model}-{stamp}-{secrets.token_hex(2)}"
+
+
+def submit(store: Store, spec: StudySpec) -> StudyInfo:
+    """Store the study under its name (generated when absent), warm-start trials first."""
+    spec = spec.model_copy(update={"name": spec.name or default_name(spec)})
+    return store.create_study(spec, warm_start_trials(spec))
 
 
 def _show_progress(store: Store, study: StudyInfo, bar: tqdm, done: threading.Event) -> None:
@@ -52,9 +59,8 @@ def run_study(
     """Store the study and serve all its trials here; returns it once it is over."""
     load_dataset(spec.dataset, resolve_device(device), spec.seed)  # fail fast, before the study
     store = Store(url, **HEARTBEAT)
-    spec = spec.model_copy(update={"name": spec.name or default_name(spec)})
-    study = store.create_study(spec)
-    bar = tqdm(total=spec.n_trials, desc=study.name, unit="trial", disable=not progress)
+    study = submit(store, spec)
+    bar = tqdm(total=study.n_trials, desc=study.name, unit="trial", disable=not progress)
     done = threading.Event()
     watcher = threading.Thread(target=_show_progress, args=(store, study, bar, done), daemon=True)
     watcher.start()

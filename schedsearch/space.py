@@ -51,6 +51,9 @@ class Float:
     def contains(self, value: Any) -> bool:
         return self.low <= value <= self.high
 
+    def nearest(self, value: Any) -> float:
+        return min(max(float(value), self.low), self.high)
+
 
 @dataclass(frozen=True)
 class Int:
@@ -64,6 +67,9 @@ class Int:
     def contains(self, value: Any) -> bool:
         return isinstance(value, int) and self.low <= value <= self.high
 
+    def nearest(self, value: Any) -> int:
+        return min(max(round(value), self.low), self.high)
+
 
 @dataclass(frozen=True)
 class Choice:
@@ -74,6 +80,9 @@ class Choice:
 
     def contains(self, value: Any) -> bool:
         return value in self.choices
+
+    def nearest(self, value: Any) -> Any:
+        return value if value in self.choices else None  # no order: let the sampler choose
 
 
 @dataclass(frozen=True)
@@ -87,6 +96,9 @@ class Fixed:
 
     def contains(self, value: Any) -> bool:
         return value == self.value
+
+    def nearest(self, value: Any) -> Any:
+        return None  # never sampled, so never given
 
 
 Domain = Float | Int | Choice | Fixed
@@ -160,8 +172,18 @@ def _multistep_milestones(values: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
+def _multistep_start_count(values: dict[str, Any]) -> dict[str, Any]:
+    """The inverse: milestones as ``start`` and ``count`` (exact for evenly spaced ones)."""
+    milestones = values.pop("milestones")
+    values["start"], values["count"] = milestones[0], len(milestones)
+    return values
+
+
 _TO_CONFIG: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "multistep": _multistep_milestones,
+}
+_FROM_CONFIG: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    "multistep": _multistep_start_count,
 }
 
 
@@ -304,6 +326,30 @@ def suggest(trial: optuna.Trial, space: SearchSpace) -> SampledSchedule:
     base_lr = values.pop("base_lr")
     values = _TO_CONFIG.get(family, dict)(values)
     return SampledSchedule(FAMILIES[family](**values), float(base_lr))
+
+
+def as_params(space: SearchSpace, sampled: SampledSchedule) -> dict[str, Any] | None:
+    """The trial parameters under which ``suggest`` would sample ``sampled`` (what Optuna's
+    ``enqueue_trial`` takes); None when its family is not searched.
+
+    A value outside the space's range is moved to the nearest one the space allows: the user's
+    ranges win. Fixed parameters are left out (the space sets them), and so is a choice the
+    space does not offer (the sampler picks one).
+    """
+    family = sampled.schedule.family
+    if family not in space.families:
+        return None
+    values = _FROM_CONFIG.get(family, dict)(sampled.schedule.params())
+    values["base_lr"] = sampled.base_lr
+    params: dict[str, Any] = {} if len(space.families) == 1 else {"family": family}
+    for param, domain in space.domains(family).items():
+        condition = _CONDITIONS.get((family, param))
+        if condition and values.get(condition[0]) != condition[1]:
+            continue
+        value = domain.nearest(values[param])
+        if value is not None:
+            params[f"{family}.{param}"] = value
+    return params
 
 
 def describe() -> dict[str, dict[str, Any]]:

@@ -43,9 +43,20 @@ class StudySpec(BaseModel):
         default_factory=dict,
         description='overrides: {"base_lr": range, family: {param: value | [choices] | range}}',
     )
-    pruner: Literal["hyperband", "median", "successive_halving", "none"] = "hyperband"
+    pruner: Literal["hyperband", "decay_aware", "median", "successive_halving", "none"] = Field(
+        "hyperband",
+        description="decay_aware: Hyperband that holds back its verdict on a trial still at its "
+        "peak LR with a decay ahead (see schedsearch.pruners)",
+    )
     sampler: Literal["tpe", "random"] = "tpe"
     seed: int = Field(0, ge=0, le=2**31 - 1)
+    warm_start: bool = Field(
+        False, description="run the folklore schedules first (see schedsearch.folklore)"
+    )
+    rerun_top_k: int = Field(
+        0, ge=0, le=20, description="at the end, train the k best configs again with fresh seeds"
+    )
+    rerun_seeds: int = Field(3, ge=2, le=10, description="fresh seeds per re-run config")
 
     @field_validator("dataset")
     @classmethod
@@ -60,6 +71,10 @@ class StudySpec(BaseModel):
     @model_validator(mode="after")
     def _space_is_valid(self) -> StudySpec:
         self.search_space()
+        if self.rerun_top_k > self.n_trials:
+            raise ValueError(
+                f"rerun_top_k ({self.rerun_top_k}) is more than n_trials ({self.n_trials})"
+            )
         return self
 
     def search_space(self) -> SearchSpace:

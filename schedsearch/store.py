@@ -17,7 +17,7 @@ import json
 import os
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -30,7 +30,7 @@ from sqlalchemy import orm
 from schedsearch.spec import StudySpec
 
 DEFAULT_URL = "sqlite:///./schedsearch.db"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: schedsearch_studies.parent_id (a study's re-run phase)
 _SCHEMA_LOCK = 0x5C4ED5EA  # pg advisory lock key for schema creation
 ACTIVE = ("queued", "running")
 TERMINAL = ("completed", "cancelled", "failed")
@@ -78,6 +78,8 @@ class StudyRow(Base):
     best_value: orm.Mapped[float | None] = orm.mapped_column(sa.Float, default=None)
     created_at: orm.Mapped[datetime] = orm.mapped_column(sa.DateTime(timezone=True))
     updated_at: orm.Mapped[datetime] = orm.mapped_column(sa.DateTime(timezone=True))
+    # A study's re-run phase (top-k configs, fresh seeds) is a study of its own, under it.
+    parent_id: orm.Mapped[int | None] = orm.mapped_column(default=None, index=True)
 
 
 class WorkerRow(Base):
@@ -116,6 +118,7 @@ class StudyInfo:
     best_value: float | None
     created_at: datetime
     updated_at: datetime
+    parent_id: int | None = None
 
     @classmethod
     def of(cls, row: StudyRow) -> StudyInfo:
@@ -132,6 +135,7 @@ class StudyInfo:
             row.best_value,
             _aware(row.created_at),
             _aware(row.updated_at),
+            row.parent_id,
         )
 
 
@@ -196,6 +200,14 @@ def _tally(connection: sa.Connection, study: StudyInfo) -> tuple[dict[str, int],
 
 class StudyExists(ValueError):
     pass
+
+
+@dataclass(frozen=True)
+class Enqueued:
+    """A trial queued at creation with fixed parameters (Optuna's ``enqueue_trial``)."""
+
+    params: dict[str, Any]
+    user_attrs: dict[str, Any] | None = None
 
 
 class StudyNotFound(LookupError):
@@ -266,6 +278,7 @@ class Store:
                 self.url, engine_kwargs=engine_kwargs(self.url)
             ).engine.dispose()
         Base.metadata.create_all(connection)
+        _migrate(connection)
         # The best-trial and count queries filter trials by study and state (optuna#5537).
         connection.exec_driver_sql(
             "CREATE INDEX IF NOT EXISTS ix_trials_study_id_state ON trials (study_id, state)"
@@ -275,13 +288,6 @@ class Store:
         connection.exec_driver_sql(
             "CREATE INDEX IF NOT EXISTS ix_trials_study_id_trial_id ON trials (study_id, trial_id)"
         )
-        if (
-            connection.execute(sa.select(MetaRow).where(MetaRow.key == "schema_version")).first()
-            is None
-        ):
-            connection.execute(
-                sa.insert(MetaRow).values(key="schema_version", value=str(SCHEMA_VERSION))
-            )
         connection.commit()
 
     def schema_version(self) -> int:
@@ -299,8 +305,17 @@ class Store:
 
     # -- studies --------------------------------------------------------------------------
 
-    def create_study(self, spec: StudySpec) -> StudyInfo:
-        """Register the study and create its Optuna study; a taken name raises StudyExists."""
+    def create_study(
+        self,
+        spec: StudySpec,
+        enqueue: Sequence[Enqueued] = (),
+        parent_id: int | None = None,
+    ) -> StudyInfo:
+        """Register the study and create its Optuna study; a taken name raises StudyExists.
+
+        ``enqueue``'s trials are queued before our row exists, so no worker can ask for a
+        trial before they are there: they run first, in order.
+        """
         assert spec.name, "a study needs its name before it is stored"
         try:
             optuna_study = optuna.create_study(
@@ -309,6 +324,8 @@ class Store:
         except optuna.exceptions.DuplicatedStudyError:
             raise StudyExists(f"a study named {spec.name!r} exists already") from None
         optuna_study.set_user_attr("spec", spec.model_dump(mode="json"))
+        for trial in enqueue:
+            optuna_study.enqueue_trial(trial.params, user_attrs=trial.user_attrs)
         now = _now()
         row = StudyRow(
             name=spec.name,
@@ -320,6 +337,7 @@ class Store:
             failures=0,
             created_at=now,
             updated_at=now,
+            parent_id=parent_id,
         )
         try:
             with self._session() as session:
@@ -347,11 +365,14 @@ class Store:
         return StudyInfo.of(row)  # type: ignore[arg-type]
 
     def list(self, limit: int = 50, offset: int = 0) -> tuple[list[StudyInfo], int]:
-        """Newest first, one page, and the total count."""
+        """Newest first, one page, and the total count (re-run phases are shown with their
+        study, not on their own)."""
+        top = StudyRow.parent_id.is_(None)
         with self._session() as session:
-            total = session.scalar(sa.select(sa.func.count()).select_from(StudyRow))
+            total = session.scalar(sa.select(sa.func.count()).select_from(StudyRow).where(top))
             rows = session.scalars(
                 sa.select(StudyRow)
+                .where(top)
                 .order_by(StudyRow.created_at.desc(), StudyRow.id.desc())
                 .limit(limit)
                 .offset(offset)
@@ -359,16 +380,27 @@ class Store:
             return [StudyInfo.of(r) for r in rows], int(total or 0)
 
     def cancel(self, key: int | str) -> StudyInfo:
-        """Stop handing out trials; trials already running finish."""
+        """Stop handing out trials (of its re-run phase too); trials already running finish."""
         study = self.get(key)
-        self._set_status(study.id, "cancelled", only_from=ACTIVE)
+        for phase in (study, *self.children(study.id)):
+            self._set_status(phase.id, "cancelled", only_from=ACTIVE)
         return self.get(study.id)
 
     def delete(self, key: int | str) -> None:
         study = self.get(key)
-        optuna.delete_study(study_name=study.name, storage=self.optuna)
-        with self._session() as session:
-            session.execute(sa.delete(StudyRow).where(StudyRow.id == study.id))
+        for phase in (*self.children(study.id), study):
+            optuna.delete_study(study_name=phase.name, storage=self.optuna)
+            with self._session() as session:
+                session.execute(sa.delete(StudyRow).where(StudyRow.id == phase.id))
+
+    def children(self, study_id: int) -> list[StudyInfo]:
+        """The study's re-run phase, if it has begun (a list: empty, or one study)."""
+        table = StudyRow.__table__
+        with self._reads.connect() as connection:
+            rows = connection.execute(
+                sa.select(table).where(table.c.parent_id == study_id).order_by(table.c.id)
+            ).all()
+        return [StudyInfo.of(row) for row in rows]  # type: ignore[arg-type]
 
     def _set_status(self, study_id: int, status: str, only_from: tuple[str, ...]) -> bool:
         with self._session() as session:
@@ -459,11 +491,16 @@ class Store:
                 .values(status="failed")
             )
 
-    def finish_if_done(self, study: StudyInfo) -> bool:
-        """Mark the study completed once ``n_trials`` trials are COMPLETE or PRUNED."""
-        if self.trial_counts(study)["finished"] >= study.n_trials:
-            return self._set_status(study.id, "completed", only_from=ACTIVE)
-        return False
+    def all_trials_done(self, study: StudyInfo) -> bool:
+        """Whether ``n_trials`` trials are COMPLETE or PRUNED."""
+        return self.trial_counts(study)["finished"] >= study.n_trials
+
+    def complete(self, study: StudyInfo) -> bool:
+        """Mark the study completed; a re-run phase completes the study it belongs to too."""
+        done = self._set_status(study.id, "completed", only_from=ACTIVE)
+        if study.parent_id is not None:
+            self._set_status(study.parent_id, "completed", only_from=ACTIVE)
+        return done
 
     def on_stale_trial(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
         """Heartbeat-stale trial (its worker died): free its slot and queue a retry.
@@ -626,6 +663,25 @@ class Store:
     def close(self) -> None:
         self.engine.dispose()
         self.optuna.engine.dispose()
+
+
+def _migrate(connection: sa.Connection) -> None:
+    """Bring a database made by an older schedsearch up to ``SCHEMA_VERSION``, in place."""
+    columns = {c["name"] for c in sa.inspect(connection).get_columns("schedsearch_studies")}
+    if "parent_id" not in columns:  # version 1
+        connection.exec_driver_sql("ALTER TABLE schedsearch_studies ADD COLUMN parent_id INTEGER")
+        connection.exec_driver_sql(
+            "CREATE INDEX IF NOT EXISTS ix_schedsearch_studies_parent_id "
+            "ON schedsearch_studies (parent_id)"
+        )
+    meta = MetaRow.__table__
+    found = connection.execute(sa.select(meta.c.value).where(meta.c.key == "schema_version"))
+    if found.first() is None:
+        connection.execute(sa.insert(meta).values(key="schema_version", value=str(SCHEMA_VERSION)))
+    else:
+        connection.execute(
+            sa.update(meta).where(meta.c.key == "schema_version").values(value=str(SCHEMA_VERSION))
+        )
 
 
 def optuna_storage(url: str | None = None) -> optuna.storages.RDBStorage:

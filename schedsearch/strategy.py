@@ -7,11 +7,16 @@ seed derived from the study seed: workers with one seed would propose identical 
 from __future__ import annotations
 
 import hashlib
+import json
 import warnings
 
 import optuna
 
+from schedsearch.folklore import folklore
+from schedsearch.pruners import DecayAwarePruner
+from schedsearch.space import as_params
 from schedsearch.spec import StudySpec
+from schedsearch.store import Enqueued
 
 
 def worker_seed(study_seed: int, worker: int) -> int:
@@ -39,12 +44,25 @@ def make_sampler(spec: StudySpec, worker: int = 0) -> optuna.samplers.BaseSample
 
 def make_pruner(spec: StudySpec) -> optuna.pruners.BasePruner:
     """Reports are per epoch (step = epochs done), so the resource is epochs."""
-    if spec.pruner == "hyperband":
-        return optuna.pruners.HyperbandPruner(
+    if spec.pruner in ("hyperband", "decay_aware"):
+        hyperband = optuna.pruners.HyperbandPruner(
             min_resource=1, max_resource=spec.epochs, reduction_factor=3
         )
+        if spec.pruner == "decay_aware":
+            return DecayAwarePruner(hyperband, spec.epochs)
+        return hyperband
     if spec.pruner == "successive_halving":
         return optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=3)
     if spec.pruner == "median":
         return optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=1)
     return optuna.pruners.NopPruner()
+
+
+def warm_start_trials(spec: StudySpec) -> list[Enqueued]:
+    """With ``warm_start``, the folklore schedules the space can express, as first trials."""
+    if not spec.warm_start:
+        return []
+    space = spec.search_space()
+    found = (as_params(space, sampled) for _, sampled in folklore(spec.optimizer))
+    unique = {json.dumps(p, sort_keys=True): p for p in found if p is not None}
+    return [Enqueued(params) for params in unique.values()]

@@ -32,7 +32,8 @@ import torch
 
 from schedsearch.data import load_dataset
 from schedsearch.objective import Objective
-from schedsearch.store import TERMINAL, Store, StudyInfo
+from schedsearch.rerun import conclude
+from schedsearch.store import ACTIVE, TERMINAL, Store, StudyInfo
 from schedsearch.strategy import make_pruner, make_sampler
 from schedsearch.train import resolve_device
 
@@ -184,11 +185,14 @@ class Worker:
     # -- one turn -------------------------------------------------------------------------
 
     def _serving(self) -> list[StudyInfo] | None:
-        """Studies to serve this turn, least progress first; None when ours is over."""
+        """Studies to serve this turn, least progress first; None when ours is over (a study
+        is served with its re-run phase)."""
         if self.options.study is None:
             return self.store.active()
         study = self.store.get(self.options.study)
-        return None if study.status in TERMINAL else [study]
+        if study.status in TERMINAL:
+            return None
+        return [study, *(p for p in self.store.children(study.id) if p.status in ACTIVE)]
 
     def _turn(self) -> bool | None:
         """Run at most one trial: True if one ran, False if there was nothing to claim."""
@@ -202,7 +206,7 @@ class Worker:
             if claimed is not None:
                 self._run_trial(claimed)
                 return True
-            self.store.finish_if_done(study)
+            conclude(self.store, study)
         return False
 
     def _fail_stale(self, study: StudyInfo) -> None:
@@ -279,7 +283,7 @@ class Worker:
         if trial.state == optuna.trial.TrialState.COMPLETE and trial.value is not None:
             self.store.record_value(study.id, trial.value)
         if self.store.get(study.id).claimed >= study.n_trials:  # cheap test before counting
-            self.store.finish_if_done(study)
+            conclude(self.store, study)
 
     def _prepared(self, study: StudyInfo) -> tuple[optuna.Study, Callable[[optuna.Trial], float]]:
         """The study handle (with this worker's sampler) and objective, built once per study."""

@@ -46,9 +46,9 @@ def study_list(request: Request, store: StoreDep) -> str:
 def study_page(study: str, request: Request, store: StoreDep) -> str:
     status = study_status(store, study)
     info = status["spec"]
-    handle = store.optuna_study(store.get(status["id"]))
-    trials = handle.get_trials(deepcopy=False)
+    found = store.get(status["id"])
+    trials = store.optuna_study(found).get_trials(deepcopy=False)
     images = {kind: render(kind, trials, info) for kind in KINDS}
     return pages.study_page(
-        status, best_config(handle, info), images, request.query_params.get("token")
+        status, best_config(store, found), images, request.query_params.get("token")
     )

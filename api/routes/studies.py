@@ -10,7 +10,7 @@ from api.auth import require_token
 from api.deps import get_store
 from api.schemas import BestOut, StudyCreate, StudyOut, StudyPage, TrialOut, TrialPage
 from schedsearch.results import best_config, study_status
-from schedsearch.runner import default_name
+from schedsearch.runner import submit
 from schedsearch.store import TERMINAL, Store
 
 router = APIRouter(prefix="/studies", tags=["studies"], dependencies=[Depends(require_token)])
@@ -30,8 +30,7 @@ BAD_BODY: dict[int | str, dict[str, Any]] = {400: {"description": "the body is n
 )
 def create_study(spec: StudyCreate, store: StoreDep) -> dict[str, Any]:
     """Store a study; workers start on it at their next look for work."""
-    named = spec.model_copy(update={"name": spec.name or default_name(spec)})
-    return study_status(store, store.create_study(named).id)
+    return study_status(store, submit(store, spec).id)
 
 
 @router.get("", response_model=StudyPage, responses=ERRORS)
@@ -57,7 +56,7 @@ def get_study(study: str, store: StoreDep, request: Request) -> dict[str, Any]:
 def get_best(study: str, store: StoreDep) -> dict[str, Any]:
     """The best schedule so far, as a config and a PyTorch snippet."""
     info = store.get(study)
-    best = best_config(store.optuna_study(info), info.spec)
+    best = best_config(store, info)
     if best is None:
         raise HTTPException(404, f"study {info.name!r} has no completed trial yet")
     return best

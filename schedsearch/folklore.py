@@ -1,0 +1,37 @@
+"""The schedules people pick by habit: the baseline schedsearch must beat, and a warm start.
+
+Each recipe is the textbook form: constant LR; the ResNet step recipe (x0.1 at 50% and 75% of
+the run); cosine to zero, with and without a 5% warm-up; Smith's one-cycle with torch's
+defaults; linear decay to zero. Their base LR is the optimizer's usual default (0.1 for SGD
+with momentum, 1e-3 for AdamW), or each value of a small grid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from schedsearch.schedules import Constant, Cosine, Linear, MultiStep, OneCycle, ScheduleBase
+from schedsearch.space import SampledSchedule
+
+RECIPES: dict[str, ScheduleBase] = {
+    "constant": Constant(),
+    "step": MultiStep(milestones=(0.5, 0.75), gamma=0.1),
+    "cosine": Cosine(eta_min=0.0),
+    "warmup_cosine": Cosine(eta_min=0.0, warmup=0.05),
+    "one_cycle": OneCycle(),
+    "linear": Linear(end_factor=0.0),
+}
+
+USUAL_LR: dict[str, float] = {"sgd": 0.1, "adamw": 1e-3}
+
+
+def folklore(
+    optimizer: str = "sgd", base_lrs: Sequence[float] | None = None
+) -> list[tuple[str, SampledSchedule]]:
+    """Every recipe at every base LR of the grid (default: the optimizer's usual one)."""
+    lrs = base_lrs if base_lrs is not None else (USUAL_LR[optimizer],)
+    return [
+        (name, SampledSchedule(schedule, float(lr)))
+        for name, schedule in RECIPES.items()
+        for lr in lrs
+    ]

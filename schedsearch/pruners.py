@@ -1,0 +1,58 @@
+"""A pruner that corrects for short-horizon bias in schedule search.
+
+Mid-run, a schedule that decays late (step at 50%/75%, cosine, one-cycle's long anneal) still
+trains at its peak LR, so it looks worse than one that decayed early, though it may finish best.
+A plain pruner compares both at the same epoch and can kill the eventual winner.
+``DecayAwarePruner`` holds back another pruner's verdict while the trial is in that state: its LR
+is still above ``ratio`` x the highest it has been, and the schedule will cut it below ``ratio`` x
+its current value before the end. Schedules with no decay ahead (constant, plateau, whose future
+is unknown) are judged as usual; a decaying one is judged once its decay is under way, and then
+against the base pruner's usual rungs.
+"""
+
+from __future__ import annotations
+
+import optuna
+
+from schedsearch.schedules import Plateau, lr_curve, parse_schedule
+
+SAMPLES_PER_EPOCH = 8  # the LR curve's resolution: enough to place decays within an epoch
+
+
+class DecayAwarePruner(optuna.pruners.BasePruner):
+    def __init__(self, base: optuna.pruners.BasePruner, epochs: int, ratio: float = 0.5) -> None:
+        self.base = base
+        self.epochs = epochs
+        self.ratio = ratio
+        self._curves: dict[int, list[float]] = {}
+
+    def prune(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> bool:
+        step = trial.last_step
+        if step is None or (step < self.epochs and self.peak_ahead_of_decay(trial, step)):
+            return False
+        return self.base.prune(study, trial)
+
+    def peak_ahead_of_decay(self, trial: optuna.trial.FrozenTrial, epoch: int) -> bool:
+        """Whether, after ``epoch`` epochs, the trial still runs near its peak LR with a decay
+        ahead (a trial with no schedule recorded is never held back)."""
+        curve = self._curve(trial)
+        if curve is None:
+            return False
+        now = min(epoch * SAMPLES_PER_EPOCH, len(curve)) - 1
+        current = curve[now]
+        return current > self.ratio * max(curve[: now + 1]) and (
+            min(curve[now:]) < self.ratio * current
+        )
+
+    def _curve(self, trial: optuna.trial.FrozenTrial) -> list[float] | None:
+        """The trial's LR shape over the whole run (its base LR does not matter)."""
+        if trial.number in self._curves:
+            return self._curves[trial.number]
+        recorded = trial.user_attrs.get("schedule")
+        if recorded is None:
+            return None
+        schedule = parse_schedule(recorded)
+        curve = lr_curve(schedule, self.epochs * SAMPLES_PER_EPOCH, 1.0)
+        if not isinstance(schedule, Plateau):  # plateau's LR follows the metric: never cached,
+            self._curves[trial.number] = curve  # and flat ahead, so judged as usual
+        return curve

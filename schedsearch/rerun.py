@@ -1,0 +1,121 @@
+"""Trust in the winner: the top-k configs trained again with fresh seeds, mean and spread.
+
+The best of many noisy trials is partly a lucky seed. With ``rerun_top_k`` set, a study that has
+run its ``n_trials`` goes on to a re-run phase: a study of its own (``parent_id`` is the search
+study), whose trials are the k best configs, each queued once per fresh seed, never pruned. It
+uses every part of a search (slots, heartbeats, retries of dead workers' trials), and the search
+study completes when its re-run phase is over. The best config is then the one with the best
+mean over the fresh seeds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import statistics
+from typing import Any
+
+import optuna
+
+from schedsearch.store import TERMINAL, Enqueued, Store, StudyExists, StudyInfo
+
+log = logging.getLogger("schedsearch.rerun")
+
+
+def fresh_seeds(seed: int, count: int) -> list[int]:
+    """``count`` training seeds derived from the study seed, none equal to it."""
+    seeds: list[int] = []
+    index = 0
+    while len(seeds) < count:
+        digest = hashlib.sha256(f"rerun/{seed}/{index}".encode()).digest()
+        candidate = int.from_bytes(digest[:4], "little") % (2**31 - 1)
+        if candidate != seed and candidate not in seeds:
+            seeds.append(candidate)
+        index += 1
+    return seeds
+
+
+def conclude(store: Store, study: StudyInfo) -> None:
+    """Called when a study may be over: completes it, or first starts its re-run phase."""
+    if not store.all_trials_done(study):
+        return
+    if study.spec.rerun_top_k and study.parent_id is None:
+        phases = store.children(study.id)
+        if not phases and start_rerun(store, study):
+            return
+        if phases and phases[0].status not in TERMINAL:
+            return  # the search completes with its re-run phase
+    store.complete(study)
+
+
+def start_rerun(store: Store, study: StudyInfo) -> bool:
+    """Queue the top-k complete trials once per fresh seed; False when there is none to run."""
+    spec = study.spec
+    top = sorted(
+        store.optuna_study(study).get_trials(
+            deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)
+        ),
+        key=lambda t: t.value,  # type: ignore[arg-type, return-value]
+        reverse=True,
+    )[: spec.rerun_top_k]
+    if not top:
+        return False
+    seeds = fresh_seeds(spec.seed, spec.rerun_seeds)
+    phase = spec.model_copy(
+        update={
+            "name": f"{study.name[:80]}.rerun-{study.id}",
+            "n_trials": len(top) * len(seeds),
+            "pruner": "none",
+            "warm_start": False,
+            "rerun_top_k": 0,
+        }
+    )
+    queued = [
+        Enqueued(t.params, {"rerun_of": t.number, "seed": seed, "search_value": t.value})
+        for t in top
+        for seed in seeds
+    ]
+    try:
+        store.create_study(phase, queued, parent_id=study.id)
+    except StudyExists:  # another worker started it first; or a stranger holds the name
+        if not store.children(study.id):
+            log.error("study=%s: the name %s is taken; no re-run", study.name, phase.name)
+            return False
+    return True
+
+
+def rerun_summary(store: Store, study: StudyInfo) -> dict[str, Any] | None:
+    """Per re-run config: its search value and the fresh seeds' values, mean and spread (best
+    mean first); None when the study has no re-run phase (yet)."""
+    phases = store.children(study.id)
+    if not phases:
+        return None
+    runs: dict[int, list[optuna.trial.FrozenTrial]] = {}
+    for trial in store.optuna_study(phases[0]).get_trials(deepcopy=False):
+        done = runs.setdefault(trial.user_attrs["rerun_of"], [])
+        if trial.state == optuna.trial.TrialState.COMPLETE:
+            done.append(trial)
+    candidates = [_candidate(number, trials) for number, trials in runs.items()]
+    candidates.sort(key=lambda c: -1.0 if c["mean"] is None else c["mean"], reverse=True)
+    return {
+        "status": phases[0].status,
+        "seeds": study.spec.rerun_seeds,
+        "finished": sum(len(c["values"]) for c in candidates),
+        "n_trials": phases[0].n_trials,
+        "candidates": candidates,
+    }
+
+
+def _candidate(number: int, trials: list[optuna.trial.FrozenTrial]) -> dict[str, Any]:
+    values = [float(t.value) for t in trials if t.value is not None]
+    tests = [t.user_attrs["test_accuracy"] for t in trials if "test_accuracy" in t.user_attrs]
+    return {
+        "trial_number": number,
+        "search_value": trials[0].user_attrs["search_value"] if trials else None,
+        "values": values,
+        "mean": statistics.fmean(values) if values else None,
+        "std": statistics.stdev(values) if len(values) > 1 else None,
+        "test_mean": statistics.fmean(tests) if tests else None,
+        "schedule": trials[0].user_attrs["schedule"] if trials else None,
+        "base_lr": trials[0].user_attrs["base_lr"] if trials else None,
+    }
