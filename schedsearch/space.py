@@ -103,8 +103,11 @@ class Fixed:
 
 Domain = Float | Int | Choice | Fixed
 
+# SGD below 0.01 (Nesterov momentum 0.9, BatchNorm nets) almost never wins a short run, and a
+# third of a 1e-3..1 range sat there (bench/search_quality.py): 0.01..1 spends trials where
+# winners are.
 DEFAULT_BASE_LR: dict[str, Float] = {
-    "sgd": Float(1e-3, 1.0, log=True),
+    "sgd": Float(1e-2, 1.0, log=True),
     "adamw": Float(1e-5, 1e-1, log=True),
 }
 _WARMUP = Float(0.0, 0.1)
@@ -251,7 +254,7 @@ class SearchSpace(BaseModel):
 
     families: tuple[str, ...] = Field(default_factory=lambda: tuple(FAMILIES))
     base_lr: Any = Field(
-        default_factory=lambda: {"low": 1e-3, "high": 1.0, "log": True},
+        default_factory=lambda: domain_json(DEFAULT_BASE_LR["sgd"]),
         description="base LR range for every family (a family may override it in params)",
     )
     params: dict[str, dict[str, Any]] = Field(
@@ -313,6 +316,15 @@ def known() -> str:
     return ", ".join(FAMILIES)
 
 
+def param_name(space: SearchSpace, family: str, param: str) -> str:
+    """A parameter's name in a trial: ``family.param``, except the base LR, which is one
+    parameter shared by every family (so every trial teaches the sampler about the LR) unless
+    a family overrides its range."""
+    if param == "base_lr" and "base_lr" not in space.params.get(family, {}):
+        return "base_lr"
+    return f"{family}.{param}"
+
+
 def suggest(trial: optuna.Trial, space: SearchSpace) -> SampledSchedule:
     """Sample a family, then that family's parameters only; return the config they make."""
     family_domain = Choice(space.families) if len(space.families) > 1 else Fixed(space.families[0])
@@ -322,7 +334,7 @@ def suggest(trial: optuna.Trial, space: SearchSpace) -> SampledSchedule:
         condition = _CONDITIONS.get((family, param))
         if condition and values.get(condition[0]) != condition[1]:
             continue
-        values[param] = domain.suggest(trial, f"{family}.{param}")
+        values[param] = domain.suggest(trial, param_name(space, family, param))
     base_lr = values.pop("base_lr")
     values = _TO_CONFIG.get(family, dict)(values)
     return SampledSchedule(FAMILIES[family](**values), float(base_lr))
@@ -348,7 +360,7 @@ def as_params(space: SearchSpace, sampled: SampledSchedule) -> dict[str, Any] | 
             continue
         value = domain.nearest(values[param])
         if value is not None:
-            params[f"{family}.{param}"] = value
+            params[param_name(space, family, param)] = value
     return params
 
 

@@ -35,7 +35,7 @@ def assert_inside(space: SearchSpace, trial: optuna.trial.FrozenTrial) -> None:
         if name == "family":
             assert value == family
             continue
-        owner, param = name.split(".", 1)
+        owner, param = name.split(".", 1) if "." in name else (family, name)  # base_lr: shared
         assert owner == family, f"{name} sampled in a {family} trial"
         domain = domains[param]
         assert not isinstance(domain, Fixed), f"{name} is fixed and must not be sampled"

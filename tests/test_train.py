@@ -148,5 +148,5 @@ def test_objective_stores_a_rebuildable_schedule(tmp_path, digits) -> None:
     study.optimize(Objective(spec, digits), n_trials=1)
     trial = study.trials[0]
     assert trial.user_attrs["schedule"]["family"] == "one_cycle"
-    assert trial.user_attrs["base_lr"] == trial.params["one_cycle.base_lr"]
+    assert trial.user_attrs["base_lr"] == trial.params["base_lr"]
     assert trial.intermediate_values == {1: trial.value}
