@@ -109,6 +109,33 @@ def test_submit_run_watch_and_fetch_the_best(live: tuple[str, str]) -> None:
     assert code.returncode == 0 and code.stdout.strip() == best["code"].strip()
 
 
+def test_a_rerun_study_reports_its_phase_and_its_trusted_best(live: tuple[str, str]) -> None:
+    url, db_url = live
+    client = Client(url, TOKEN)
+    spec = {"name": "trust", "epochs": 1, "n_trials": 3, "pruner": "none", "families": ["cosine"]}
+    study = client.submit({**spec, "rerun_top_k": 2, "rerun_seeds": 2, "warm_start": True})
+    assert study["rerun"] is None and study["spec"]["rerun_top_k"] == 2
+    worker = subprocess.Popen(
+        [EXE, "worker", "--database-url", db_url, "--poll", "0.2", "--study", "trust"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    out, _ = worker.communicate(timeout=180)  # exits once the study, re-runs included, is over
+    assert worker.returncode == 0, out
+    info = client.status("trust")
+    assert info["status"] == "completed"
+    assert info["rerun"] == {"status": "completed", "finished": 4, "n_trials": 4}
+    assert [s["name"] for s in client.studies()["items"]] == ["trust"]  # the phase: not listed
+    best = client.best("trust")
+    candidates = best["rerun"]["candidates"]
+    assert len(candidates) == 2 and all(len(c["values"]) == 2 for c in candidates)
+    assert best["value"] == candidates[0]["mean"] >= candidates[1]["mean"]
+    assert best["trial_number"] == candidates[0]["trial_number"]
+    assert best["schedule"]["family"] == "cosine"
+    assert 0.0 <= candidates[0]["test_mean"] <= 1.0
+
+
 def test_auth(live: tuple[str, str]) -> None:
     url, _ = live
     assert httpx.get(f"{url}/healthz").status_code == 200  # open
@@ -129,6 +156,8 @@ def test_errors_say_what_is_wrong(live: tuple[str, str]) -> None:
     assert bad.status_code == 422
     fields = {tuple(e["loc"]) for e in bad.json()["detail"]}
     assert {("body", "epochs"), ("body", "pruner")} <= fields
+    rerun = api.post("/studies", json={"n_trials": 2, "rerun_top_k": 3})
+    assert rerun.status_code == 422 and "rerun_top_k (3) is more than n_trials (2)" in rerun.text
     space = api.post("/studies", json={"space": {"cosine": {"eta_min": {"low": 1, "high": 0}}}})
     assert space.status_code == 422 and "space.cosine.eta_min" in space.text
     assert api.post("/studies", json={"name": "one", "n_trials": 2}).status_code == 201

@@ -94,6 +94,8 @@ def test_jobs_split_the_trials_exactly(tmp_path: Path) -> None:
             "space.cosine.eta_min: low 0.5 is above high 0.1",
         ),
         (["--space", '{"base_lr": -1}'], "space.base_lr"),
+        (["--rerun-top-k", "5"], "rerun_top_k (5) is more than n_trials (1)"),
+        (["--pruner", "decay"], "pruner"),
         (["--space", "{not json"], "--space: not valid JSON"),
         (["--optimizer", "sgdd"], "optimizer"),
         (["--trials", "many"], "Invalid value for '--trials'"),

@@ -16,7 +16,7 @@ import optuna
 import pytest
 
 from schedsearch.spec import StudySpec
-from schedsearch.store import Store
+from schedsearch.store import SCHEMA_VERSION, Store
 
 EXE = shutil.which("schedsearch", path=str(Path(sys.executable).parent)) or "schedsearch"
 TRIAL_LINE = re.compile(r"study=(\S+) trial=(\d+) family=\S+ (\S+)")
@@ -158,7 +158,7 @@ def test_store_api_on_both_backends(db_url: str) -> None:
     store.delete("s1")
     assert [s.name for s in store.list()[0]] == ["s2", "s0"]
     assert "s1" not in [s.study_name for s in optuna.get_all_study_summaries(store.optuna)]
-    assert store.schema_version() == 1
+    assert store.schema_version() == SCHEMA_VERSION
     Store(db_url)  # opening an existing database again changes nothing
     assert store.list()[1] == 2
 
