@@ -120,6 +120,8 @@ class Worker:
         self._studies: dict[int, tuple[optuna.Study, Callable[[optuna.Trial], float]]] = {}
         self._current: tuple[int | None, int | None] = (None, None)
         self._stale_checked: dict[int, float] = {}
+        # A trial cut short by a database outage: (study, handle, trial number or None).
+        self._interrupted: tuple[StudyInfo, optuna.Study, int | None] | None = None
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -196,6 +198,9 @@ class Worker:
 
     def _turn(self) -> bool | None:
         """Run at most one trial: True if one ran, False if there was nothing to claim."""
+        if self._interrupted is not None:
+            self._recover(*self._interrupted)
+            self._interrupted = None
         studies = self._serving()
         if studies is None:
             return None
@@ -235,6 +240,10 @@ class Worker:
                 catch=(Exception,),
                 callbacks=[lambda _, trial: finished.append(trial)],
             )
+        except Exception as exc:
+            if caused_by_outage(exc):  # settle the claimed slot once the database is back
+                self._interrupted = (study, optuna_study, self._current[1])
+            raise
         finally:
             self._current = (None, None)
         if not finished:  # optuna gave up before a trial existed: the slot is free again
@@ -268,6 +277,26 @@ class Worker:
             self.id,
             extra={"fields": fields},
         )
+
+    def _recover(self, study: StudyInfo, optuna_study: optuna.Study, number: int | None) -> None:
+        """Account for a trial an outage cut short: its slot must not be lost.
+
+        No trial began: the slot is free again. Failed (Optuna recorded the error): queued again
+        and its slot freed. Finished: settled as usual. Still RUNNING: its heartbeat has stopped,
+        so the stale-trial check frees it.
+        """
+        if number is None:
+            self.store.release(study.id)
+            return
+        storage = self.store.optuna
+        trial = storage.get_trial(
+            storage.get_trial_id_from_study_id_trial_number(optuna_study._study_id, number)
+        )
+        if trial.state == optuna.trial.TrialState.FAIL:
+            self.store.requeue(optuna_study, trial)
+            self.store.release(study.id)
+        elif trial.state.is_finished():
+            self._settle(study, optuna_study, trial)
 
     def _settle(
         self, study: StudyInfo, optuna_study: optuna.Study, trial: optuna.trial.FrozenTrial

@@ -66,7 +66,13 @@ def test_submit_run_watch_and_fetch_the_best(live: tuple[str, str]) -> None:
     url, db_url = live
     client = Client(url, TOKEN)
     study = client.submit(
-        {"name": "e2e", "epochs": 3, "n_trials": 6, "families": ["cosine", "one_cycle", "step"]}
+        {
+            "name": "e2e",
+            "epochs": 12,  # long enough (about 4 s in all) for progress to show between polls
+            "n_trials": 6,
+            "pruner": "none",
+            "families": ["cosine", "one_cycle", "step"],
+        }
     )
     assert study["status"] == "queued" and study["progress"]["finished"] == 0
     with pytest.raises(ClientError) as early:
@@ -91,7 +97,7 @@ def test_submit_run_watch_and_fetch_the_best(live: tuple[str, str]) -> None:
     assert info["best_value"] is not None and info["eta_seconds"] == 0.0
     assert len(seen_progress) >= 2  # progress was visible while it ran
     best = client.best("e2e")
-    assert best["value"] == info["best_value"] and best["epochs"] == 3
+    assert best["value"] == info["best_value"] and best["epochs"] == 12
     optimizer = torch.optim.SGD(torch.nn.Linear(2, 2).parameters(), lr=best["base_lr"])
     config = {"family": best["schedule"]["family"], **best["schedule"]["params"]}
     build_scheduler(optimizer, config, 100, 10)  # the config rebuilds
