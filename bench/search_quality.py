@@ -39,6 +39,8 @@ import torch
 
 from schedsearch.data import load_dataset
 from schedsearch.folklore import folklore
+from schedsearch.pruners import Curve
+from schedsearch.pruners import replay as replay_curves
 from schedsearch.rerun import fresh_seeds
 from schedsearch.results import best_config
 from schedsearch.runner import run_study
@@ -204,22 +206,9 @@ def epochs_to_reach(trials: list[Trial], target: float) -> int | None:
 def replay(trials: list[Trial], pruner_name: str, epochs: int) -> tuple[bool, float, float]:
     """Run full learning curves through a pruner, in their order: whether it kills the final
     winner, the share of the final top 5 it kills, and the share of epochs it keeps."""
-    spec = StudySpec(epochs=epochs, pruner=pruner_name)
-    study = optuna.create_study(direction="maximize", pruner=make_pruner(spec))
-    killed, spent = set(), 0
-    for index, record in enumerate(trials):
-        trial = study.ask()
-        trial.set_user_attr("schedule", record.schedule)
-        for step, value in sorted(record.curve.items()):
-            trial.report(value, step)
-            spent += 1
-            if step < epochs and trial.should_prune():
-                killed.add(index)
-                break
-        if index in killed or record.value is None:  # killed, or diverged on its own
-            study.tell(trial, state=optuna.trial.TrialState.PRUNED)
-        else:  # a median pruner compares against COMPLETE trials only
-            study.tell(trial, record.value)
+    pruner = make_pruner(StudySpec(epochs=epochs, pruner=pruner_name))
+    curves = [Curve(t.schedule, t.curve, t.value) for t in trials]
+    killed, spent = replay_curves(pruner, curves, epochs)
     ranked = sorted(
         (i for i, t in enumerate(trials) if t.value is not None),
         key=lambda i: trials[i].value,  # type: ignore[arg-type, return-value]

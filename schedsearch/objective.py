@@ -30,6 +30,7 @@ class Objective:
         self.should_stop = should_stop or (lambda: False)
 
     def __call__(self, trial: optuna.Trial) -> float:
+        queued = trial.user_attrs  # a re-run trial is queued with its seed (one storage read)
         sampled = suggest(trial, self.space)
         trial.set_user_attr("schedule", sampled.schedule.model_dump(mode="json"))
         trial.set_user_attr("base_lr", sampled.base_lr)
@@ -41,9 +42,8 @@ class Objective:
             if trial.should_prune():
                 raise optuna.TrialPruned(f"pruned after epoch {epoch + 1}")
 
-        # A re-run trial trains with its own fresh seed (queued with it), on the same split.
-        seed = trial.user_attrs.get("seed", self.train_config.seed)
-        config = replace(self.train_config, seed=seed)
+        # A re-run trial trains with its own fresh seed, on the same split.
+        config = replace(self.train_config, seed=queued.get("seed", self.train_config.seed))
         result = train(self.data, config, sampled.schedule, sampled.base_lr, report)
         trial.set_user_attr(
             "metrics",
@@ -60,7 +60,7 @@ class Objective:
             trial.set_user_attr("diverged", result.diverged)
             trial.report(0.0, len(result.train_loss))
             raise optuna.TrialPruned(result.diverged)
-        if "rerun_of" in trial.user_attrs and result.model is not None:
+        if "rerun_of" in queued and result.model is not None:
             test = evaluate(result.model, self.data.test_x, self.data.test_y)
             trial.set_user_attr("test_accuracy", test)  # held out from every choice made
         return result.final_accuracy

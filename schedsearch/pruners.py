@@ -12,6 +12,10 @@ against the base pruner's usual rungs.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
 import optuna
 
 from schedsearch.schedules import Plateau, lr_curve, parse_schedule
@@ -56,3 +60,37 @@ class DecayAwarePruner(optuna.pruners.BasePruner):
         if not isinstance(schedule, Plateau):  # plateau's LR follows the metric: never cached,
             self._curves[trial.number] = curve  # and flat ahead, so judged as usual
         return curve
+
+
+@dataclass(frozen=True)
+class Curve:
+    """A finished trial's learning curve: its schedule (JSON), validation accuracy per epoch,
+    and its final value (None when it did not complete, e.g. it diverged)."""
+
+    schedule: dict[str, Any]
+    values: dict[int, float]
+    final: float | None
+
+
+def replay(
+    pruner: optuna.pruners.BasePruner, curves: Sequence[Curve], epochs: int
+) -> tuple[set[int], int]:
+    """What ``pruner`` would have done to these curves, run in order as one sequential study,
+    without training: the indices of the curves it prunes, and the epochs it lets run."""
+    study = optuna.create_study(direction="maximize", pruner=pruner)
+    killed: set[int] = set()
+    spent = 0
+    for index, curve in enumerate(curves):
+        trial = study.ask()
+        trial.set_user_attr("schedule", curve.schedule)
+        for step, value in sorted(curve.values.items()):
+            trial.report(value, step)
+            spent += 1
+            if step < epochs and trial.should_prune():
+                killed.add(index)
+                break
+        if index in killed or curve.final is None:
+            study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+        else:  # a median pruner compares against COMPLETE trials only
+            study.tell(trial, curve.final)
+    return killed, spent

@@ -84,24 +84,40 @@ def start_rerun(store: Store, study: StudyInfo) -> bool:
     return True
 
 
+def _phase(store: Store, study: StudyInfo) -> StudyInfo | None:
+    """The study's re-run phase, once begun."""
+    phases = store.children(study.id) if study.spec.rerun_top_k else []
+    return phases[0] if phases else None
+
+
+def rerun_progress(store: Store, study: StudyInfo) -> dict[str, Any] | None:
+    """Status and trials finished of the study's re-run phase; None before it begins."""
+    phase = _phase(store, study)
+    if phase is None:
+        return None
+    finished = store.trial_counts(phase)["finished"]
+    return {"status": phase.status, "finished": finished, "n_trials": phase.n_trials}
+
+
 def rerun_summary(store: Store, study: StudyInfo) -> dict[str, Any] | None:
-    """Per re-run config: its search value and the fresh seeds' values, mean and spread (best
-    mean first); None when the study has no re-run phase (yet)."""
-    phases = store.children(study.id)
-    if not phases:
+    """The re-run phase's progress, and per re-run config its search value and the fresh
+    seeds' values, mean and spread (best mean first); None before the phase begins."""
+    phase = _phase(store, study)
+    if phase is None:
         return None
     runs: dict[int, list[optuna.trial.FrozenTrial]] = {}
-    for trial in store.optuna_study(phases[0]).get_trials(deepcopy=False):
+    for trial in store.optuna_study(phase).get_trials(deepcopy=False):
         done = runs.setdefault(trial.user_attrs["rerun_of"], [])
         if trial.state == optuna.trial.TrialState.COMPLETE:
             done.append(trial)
     candidates = [_candidate(number, trials) for number, trials in runs.items()]
     candidates.sort(key=lambda c: -1.0 if c["mean"] is None else c["mean"], reverse=True)
+    finished = store.trial_counts(phase)["finished"]
     return {
-        "status": phases[0].status,
+        "status": phase.status,
         "seeds": study.spec.rerun_seeds,
-        "finished": sum(len(c["values"]) for c in candidates),
-        "n_trials": phases[0].n_trials,
+        "finished": finished,
+        "n_trials": phase.n_trials,
         "candidates": candidates,
     }
 

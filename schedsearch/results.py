@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from schedsearch.rerun import rerun_summary
+from schedsearch.rerun import rerun_progress, rerun_summary
 from schedsearch.schedules import ScheduleBase, parse_schedule, to_code
 from schedsearch.spec import StudySpec
 from schedsearch.store import TERMINAL, Store, StudyInfo
@@ -41,19 +41,9 @@ def study_status(store: Store, key: int | str) -> dict[str, Any]:
         "eta_seconds": None if eta is None else round(eta, 1),
         "live_workers": snap.live_workers,
         "error": study.error,
-        "rerun": _rerun_progress(store, study),
+        "rerun": rerun_progress(store, study),
         "spec": study.spec,
     }
-
-
-def _rerun_progress(store: Store, study: StudyInfo) -> dict[str, Any] | None:
-    if not study.spec.rerun_top_k:
-        return None
-    phases = store.children(study.id)
-    if not phases:
-        return None
-    finished = store.trial_counts(phases[0])["finished"]
-    return {"status": phases[0].status, "finished": finished, "n_trials": phases[0].n_trials}
 
 
 def best_config(store: Store, study: StudyInfo) -> dict[str, Any] | None:
@@ -64,20 +54,15 @@ def best_config(store: Store, study: StudyInfo) -> dict[str, Any] | None:
     rerun_done = [c for c in rerun["candidates"] if c["mean"] is not None] if rerun else []
     if rerun_done:
         top = rerun_done[0]
-        value, number, schedule, base_lr = (
-            top["mean"],
-            top["trial_number"],
-            top["schedule"],
-            top["base_lr"],
-        )
+        value, number, attrs = top["mean"], top["trial_number"], top
     else:
         try:
             best = store.optuna_study(study).best_trial  # one indexed query, not a scan
         except ValueError:
             return None
-        value, number = best.value, best.number
-        schedule, base_lr = best.user_attrs["schedule"], best.user_attrs["base_lr"]
-    return _config(study.spec, value, number, parse_schedule(schedule), base_lr) | {"rerun": rerun}
+        value, number, attrs = best.value, best.number, best.user_attrs
+    schedule = parse_schedule(attrs["schedule"])
+    return _config(study.spec, value, number, schedule, attrs["base_lr"]) | {"rerun": rerun}
 
 
 def _config(

@@ -316,6 +316,12 @@ def known() -> str:
     return ", ".join(FAMILIES)
 
 
+def _applies(family: str, param: str, values: dict[str, Any]) -> bool:
+    """Whether a conditional parameter exists, given the values of the others."""
+    condition = _CONDITIONS.get((family, param))
+    return condition is None or values.get(condition[0]) == condition[1]
+
+
 def param_name(space: SearchSpace, family: str, param: str) -> str:
     """A parameter's name in a trial: ``family.param``, except the base LR, which is one
     parameter shared by every family (so every trial teaches the sampler about the LR) unless
@@ -331,10 +337,8 @@ def suggest(trial: optuna.Trial, space: SearchSpace) -> SampledSchedule:
     family = family_domain.suggest(trial, "family")
     values: dict[str, Any] = {}
     for param, domain in space.domains(family).items():
-        condition = _CONDITIONS.get((family, param))
-        if condition and values.get(condition[0]) != condition[1]:
-            continue
-        values[param] = domain.suggest(trial, param_name(space, family, param))
+        if _applies(family, param, values):
+            values[param] = domain.suggest(trial, param_name(space, family, param))
     base_lr = values.pop("base_lr")
     values = _TO_CONFIG.get(family, dict)(values)
     return SampledSchedule(FAMILIES[family](**values), float(base_lr))
@@ -355,10 +359,7 @@ def as_params(space: SearchSpace, sampled: SampledSchedule) -> dict[str, Any] | 
     values["base_lr"] = sampled.base_lr
     params: dict[str, Any] = {} if len(space.families) == 1 else {"family": family}
     for param, domain in space.domains(family).items():
-        condition = _CONDITIONS.get((family, param))
-        if condition and values.get(condition[0]) != condition[1]:
-            continue
-        value = domain.nearest(values[param])
+        value = domain.nearest(values[param]) if _applies(family, param, values) else None
         if value is not None:
             params[param_name(space, family, param)] = value
     return params

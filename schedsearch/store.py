@@ -675,12 +675,15 @@ def _migrate(connection: sa.Connection) -> None:
             "ON schedsearch_studies (parent_id)"
         )
     meta = MetaRow.__table__
-    found = connection.execute(sa.select(meta.c.value).where(meta.c.key == "schema_version"))
-    if found.first() is None:
-        connection.execute(sa.insert(meta).values(key="schema_version", value=str(SCHEMA_VERSION)))
-    else:
+    version = str(SCHEMA_VERSION)
+    found = connection.execute(
+        sa.select(meta.c.value).where(meta.c.key == "schema_version")
+    ).scalar()
+    if found is None:
+        connection.execute(sa.insert(meta).values(key="schema_version", value=version))
+    elif found != version:
         connection.execute(
-            sa.update(meta).where(meta.c.key == "schema_version").values(value=str(SCHEMA_VERSION))
+            sa.update(meta).where(meta.c.key == "schema_version").values(value=version)
         )
 
 

@@ -194,6 +194,8 @@ class Worker:
         study = self.store.get(self.options.study)
         if study.status in TERMINAL:
             return None
+        if not study.spec.rerun_top_k or study.claimed < study.n_trials:
+            return [study]  # no re-run phase can have begun: spare the query
         return [study, *(p for p in self.store.children(study.id) if p.status in ACTIVE)]
 
     def _turn(self) -> bool | None:
@@ -281,9 +283,9 @@ class Worker:
     def _recover(self, study: StudyInfo, optuna_study: optuna.Study, number: int | None) -> None:
         """Account for a trial an outage cut short: its slot must not be lost.
 
-        No trial began: the slot is free again. Failed (Optuna recorded the error): queued again
-        and its slot freed. Finished: settled as usual. Still RUNNING: its heartbeat has stopped,
-        so the stale-trial check frees it.
+        No trial began: the slot is free again. Finished (a failure included: interrupted, not
+        broken): settled like any trial. Still RUNNING: its heartbeat has stopped, so the
+        stale-trial check frees it.
         """
         if number is None:
             self.store.release(study.id)
@@ -292,18 +294,20 @@ class Worker:
         trial = storage.get_trial(
             storage.get_trial_id_from_study_id_trial_number(optuna_study._study_id, number)
         )
-        if trial.state == optuna.trial.TrialState.FAIL:
-            self.store.requeue(optuna_study, trial)
-            self.store.release(study.id)
-        elif trial.state.is_finished():
-            self._settle(study, optuna_study, trial)
+        if trial.state.is_finished():
+            self._settle(study, optuna_study, trial, interrupted=True)
 
     def _settle(
-        self, study: StudyInfo, optuna_study: optuna.Study, trial: optuna.trial.FrozenTrial
+        self,
+        study: StudyInfo,
+        optuna_study: optuna.Study,
+        trial: optuna.trial.FrozenTrial,
+        interrupted: bool = False,
     ) -> None:
-        """Account for a finished trial: a failure gives its slot back."""
+        """Account for a finished trial: a failure gives its slot back, and an interrupted
+        trial (a stop, an outage) is queued again instead of counting as a failure."""
         if trial.state == optuna.trial.TrialState.FAIL:
-            if self.stopping.is_set():
+            if interrupted or self.stopping.is_set():
                 self.store.requeue(optuna_study, trial)  # interrupted, not broken: run it again
             else:
                 self.store.record_failure(study.id, max_failures=max(3, study.n_trials // 4))

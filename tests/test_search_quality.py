@@ -7,7 +7,7 @@ import optuna
 import pytest
 
 from schedsearch.folklore import RECIPES, USUAL_LR, folklore
-from schedsearch.pruners import DecayAwarePruner
+from schedsearch.pruners import Curve, DecayAwarePruner, replay
 from schedsearch.runner import run_study, submit
 from schedsearch.schedules import Constant, Cosine, MultiStep, OneCycle, Plateau, ScheduleBase
 from schedsearch.space import SampledSchedule, SearchSpace, as_params, suggest
@@ -107,22 +107,15 @@ def test_decay_aware_holds_back_only_while_a_decay_lies_ahead() -> None:
     assert not _pruner().peak_ahead_of_decay(bare, 1)
 
 
-def _replay(pruner: optuna.pruners.BasePruner, curves: list[tuple[ScheduleBase, list[float]]]):
-    """Run learning curves through a pruner in order; the numbers of the trials it kills."""
-    study = optuna.create_study(direction="maximize", pruner=pruner)
-    killed = []
-    for schedule, curve in curves:
-        trial = study.ask()
-        trial.set_user_attr("schedule", schedule.model_dump(mode="json"))
-        for step, value in enumerate(curve, start=1):
-            trial.report(value, step)
-            if step < len(curve) and trial.should_prune():
-                killed.append(trial.number)
-                study.tell(trial, state=States.PRUNED)
-                break
-        else:
-            study.tell(trial, curve[-1])
-    return killed
+def _replay(
+    pruner: optuna.pruners.BasePruner, curves: list[tuple[ScheduleBase, list[float]]]
+) -> set[int]:
+    """The indices of the complete 8-epoch curves the pruner kills, run in order."""
+    recorded = [
+        Curve(schedule.model_dump(mode="json"), dict(enumerate(values, start=1)), values[-1])
+        for schedule, values in curves
+    ]
+    return replay(pruner, recorded, epochs=8)[0]
 
 
 def test_decay_aware_spares_the_late_decaying_winner_that_hyperband_kills() -> None:
@@ -136,6 +129,8 @@ def test_decay_aware_spares_the_late_decaying_winner_that_hyperband_kills() -> N
     hyperband = make_pruner(spec.model_copy(update={"pruner": "hyperband"}))
     aware = make_pruner(spec.model_copy(update={"pruner": "decay_aware"}))
     assert isinstance(aware, DecayAwarePruner)
+    recorded = [Curve(s.model_dump(mode="json"), dict(enumerate(v, 1)), v[-1]) for s, v in curves]
+    assert replay(optuna.pruners.NopPruner(), recorded, epochs=8) == (set(), 7 * 8)
     assert 6 in _replay(hyperband, curves)  # the eventual winner is killed
     assert 6 not in _replay(aware, curves)  # spared until its decay is under way
     # and once the decay is under way, a trial that is still behind is pruned
