@@ -1,10 +1,12 @@
-"""The store, opened on first use so the service starts even while the database is down."""
+"""What routes depend on, defined once: the store (opened on first use, so the service starts
+even while the database is down) and the settings."""
 
 from __future__ import annotations
 
 import threading
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request
 
 from schedsearch.store import Store
 
@@ -17,5 +19,9 @@ def get_store(request: Request) -> Store:
     if state.store is None:
         with _lock:
             if state.store is None:
-                state.store = Store(state.database_url, pool_size=API_POOL)
-    return state.store
+                state.store = Store(state.settings.database_url, pool_size=API_POOL)
+    store: Store = state.store
+    return store
+
+
+StoreDep = Annotated[Store, Depends(get_store)]

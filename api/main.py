@@ -3,31 +3,32 @@
 from __future__ import annotations
 
 import logging
-import os
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from api.routes import health, metrics, plots, schedules, studies
 from api.status_cache import StatusCache
-from schedsearch.store import StudyExists, StudyNotFound, database_url
+from schedsearch.core.errors import StudyExists, StudyNotFound
+from schedsearch.settings import Settings
 
 log = logging.getLogger("schedsearch.api")
 
 
-def create_app(db_url: str | None = None, token: str | None = None) -> FastAPI:
-    """The app on ``db_url`` (default: SCHEDSEARCH_DATABASE_URL); bearer auth when ``token`` or
-    SCHEDSEARCH_API_TOKEN is set."""
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The app on the settings' database (default: read from the environment); bearer auth
+    when ``api_token`` is set."""
+    settings = settings or Settings()
     app = FastAPI(
         title="schedsearch",
         version="0.1.0",
         description="Search learning-rate schedules for your CNN: submit a study, watch it, "
         "fetch the best schedule as a config and a PyTorch snippet.",
     )
-    app.state.database_url = database_url(db_url)
-    app.state.token = token if token is not None else os.environ.get("SCHEDSEARCH_API_TOKEN")
+    app.state.settings = settings
+    app.state.token = settings.token
     app.state.store = None
-    app.state.status_cache = StatusCache()
+    app.state.status_cache = StatusCache(settings.status_ttl)
     if not app.state.token:
         log.warning("SCHEDSEARCH_API_TOKEN is not set: the API is open to anyone who reaches it")
 

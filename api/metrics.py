@@ -22,14 +22,14 @@ class StoreCollector(Collector):
 
     def collect(self) -> Iterator[GaugeMetricFamily | HistogramMetricFamily]:
         studies = GaugeMetricFamily("schedsearch_studies", "Studies by status", labels=["status"])
-        for status, count in self.store.studies_by_status().items():
+        for status, count in self.store.figures.studies_by_status().items():
             studies.add_metric([status], count)
         yield studies
         trials = GaugeMetricFamily("schedsearch_trials", "Trials by state", labels=["state"])
-        for state, count in self.store.trials_by_state().items():
+        for state, count in self.store.figures.trials_by_state().items():
             trials.add_metric([state.lower()], count)
         yield trials
-        cumulative, total, count = self.store.duration_histogram(DURATION_BOUNDS)
+        cumulative, total, count = self.store.figures.duration_histogram(DURATION_BOUNDS)
         buckets = [(str(b), n) for b, n in zip(DURATION_BOUNDS, cumulative, strict=True)]
         duration = HistogramMetricFamily(
             "schedsearch_trial_duration_seconds", "Wall time of finished trials"
@@ -37,7 +37,7 @@ class StoreCollector(Collector):
         duration.add_metric([], [*buckets, ("+Inf", count)], sum_value=total)
         yield duration
         workers = GaugeMetricFamily("schedsearch_live_workers", "Workers seen in the last minute")
-        workers.add_metric([], len(self.store.live_workers()))
+        workers.add_metric([], len(self.store.workers.live()))
         yield workers
 
 

@@ -8,7 +8,8 @@ from html import escape
 from typing import Any
 from urllib.parse import quote
 
-from schedsearch.results import format_params
+from schedsearch.core.formatting import format_params
+from schedsearch.core.states import StudyStatus
 
 STYLE = """
 body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1100px;color:#222}
@@ -57,7 +58,7 @@ def study_list(studies: list[dict[str, Any]], token: str | None) -> str:
         "<th>study</th><th>status</th><th>progress</th><th>best</th><th>created</th></tr>"
         f"{rows or '<tr><td colspan=5>no study yet</td></tr>'}</table>"
     )
-    active = any(s["status"] in ("queued", "running") for s in studies)
+    active = any(StudyStatus(s["status"]).active for s in studies)
     return _page("schedsearch studies", body, refresh=active)
 
 
@@ -94,5 +95,5 @@ def study_page(
         f"<h2>Best schedule</h2>{best_html}<h2>Plots</h2><div class='plots'>{images}</div>"
     )
     return _page(
-        f"{status['name']} - schedsearch", body, refresh=status["status"] in ("queued", "running")
+        f"{status['name']} - schedsearch", body, refresh=StudyStatus(status["status"]).active
     )

@@ -7,8 +7,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from schedsearch.schedules import ScheduleConfig
-from schedsearch.spec import StudySpec
+from schedsearch.core.schedules import ScheduleConfig
+from schedsearch.core.spec import StudySpec
+from schedsearch.core.states import StudyStatus, TrialState
 
 EXAMPLE_SPEC = {
     "name": "digits-cosine-vs-onecycle",
@@ -46,7 +47,7 @@ class TrialCounts(BaseModel):
 
 
 class RerunProgress(BaseModel):
-    status: Literal["queued", "running", "completed", "cancelled", "failed"]
+    status: StudyStatus
     finished: int
     n_trials: int
 
@@ -54,7 +55,7 @@ class RerunProgress(BaseModel):
 class StudyOut(BaseModel):
     id: int
     name: str
-    status: Literal["queued", "running", "completed", "cancelled", "failed"]
+    status: StudyStatus
     n_trials: int
     progress: Progress
     trials: TrialCounts
@@ -95,7 +96,7 @@ class RerunCandidate(BaseModel):
 
 
 class RerunOut(BaseModel):
-    status: Literal["queued", "running", "completed", "cancelled", "failed"]
+    status: StudyStatus
     seeds: int
     finished: int
     n_trials: int
@@ -118,7 +119,7 @@ class BestOut(BaseModel):
 
 class TrialOut(BaseModel):
     number: int
-    state: Literal["running", "waiting", "complete", "pruned", "fail"]
+    state: TrialState
     params: dict[str, Any]
     value: float | None
     intermediate_values: dict[int, float]

@@ -8,7 +8,6 @@ from memory, so status is at most that stale. Writes through this process drop t
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -16,8 +15,8 @@ from typing import Any
 
 
 class StatusCache:
-    def __init__(self, ttl: float | None = None, max_entries: int = 1024) -> None:
-        self.ttl = float(os.environ.get("SCHEDSEARCH_STATUS_TTL", "1.0")) if ttl is None else ttl
+    def __init__(self, ttl: float, max_entries: int = 1024) -> None:
+        self.ttl = ttl
         self.max_entries = max_entries
         self._entries: dict[str, tuple[float, dict[str, Any]]] = {}
         self._lock = threading.Lock()

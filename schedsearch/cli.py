@@ -1,31 +1,28 @@
 """The ``schedsearch`` command line.
 
-Bad input exits with code 2 and one readable line on stderr, never a traceback.
+Bad input exits with code 2 and one readable line on stderr, never a traceback. Each command
+imports what it needs when it runs: the HTTP commands (``submit``, ``status``, ``best``) load
+neither torch nor Optuna nor SQLAlchemy, so they answer in a fraction of torch's import time.
+Settings come from ``Settings`` (flags win over the environment).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
 import sys
 import time
 from pathlib import Path
 from typing import Annotated, Any
 
-import optuna
 import typer
 from pydantic import ValidationError
 
 from schedsearch.client import Client, ClientError
-from schedsearch.data import DatasetError
-from schedsearch.fleet import run_fleet, visible_devices
-from schedsearch.plots import KINDS, render
-from schedsearch.results import best_config, format_best
-from schedsearch.runner import run_study
-from schedsearch.spec import StudySpec, error_line
-from schedsearch.store import Store, StudyExists, StudyNotFound
-from schedsearch.worker import Worker, WorkerOptions, configure_logging
+from schedsearch.core.errors import UserError
+from schedsearch.core.formatting import format_best, format_status
+from schedsearch.core.spec import StudySpec, error_line
+from schedsearch.settings import Settings
 
 app = typer.Typer(
     add_completion=False,
@@ -35,12 +32,31 @@ app = typer.Typer(
 )
 
 
+db = typer.Typer(no_args_is_help=True, help="The study database's schema.")
+app.add_typer(db, name="db")
+
+
 @app.callback()
 def _group() -> None:
     """Search learning-rate schedules for your CNN."""
 
 
-class InputError(Exception):
+DatabaseUrl = Annotated[
+    str | None, typer.Option(help="the study database [env: SCHEDSEARCH_DATABASE_URL]")
+]
+Device = Annotated[
+    str | None, typer.Option(help="auto, cpu, cuda or cuda:N [env: SCHEDSEARCH_DEVICE]")
+]
+ApiUrl = Annotated[
+    str | None,
+    typer.Option("--url", help="the service [env: SCHEDSEARCH_API_URL]"),
+]
+ApiToken = Annotated[
+    str | None, typer.Option("--token", help="bearer token [env: SCHEDSEARCH_API_TOKEN]")
+]
+
+
+class InputError(UserError):
     """Bad input from the user: reported as one line, exit code 2."""
 
 
@@ -105,12 +121,20 @@ def run(
     name: Annotated[str | None, typer.Option(help="study name (default: generated)")] = None,
     spec: Annotated[str | None, typer.Option(help="a study spec file (.json/.yaml)")] = None,
     jobs: Annotated[int, typer.Option(min=1, help="trial processes on this machine")] = 1,
-    device: Annotated[str, typer.Option(envvar="SCHEDSEARCH_DEVICE")] = "auto",
-    database_url: Annotated[str | None, typer.Option(envvar="SCHEDSEARCH_DATABASE_URL")] = None,
+    device: Device = None,
+    database_url: DatabaseUrl = None,
     quiet: Annotated[bool, typer.Option(help="no progress bar")] = False,
 ) -> None:
     """Run a whole study here, on the embedded database, and print the best schedule."""
+    import optuna
+
+    from schedsearch.reports.results import best_config
+    from schedsearch.store import Store
+    from schedsearch.worker.runner import run_study
+
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # the progress bar says it all
+    settings = Settings()
+    url = database_url or settings.database_url
     fields = {
         "dataset": dataset,
         "model": model,
@@ -129,8 +153,15 @@ def run(
         "space": _load_json(space, "--space") if space else None,
     }
     study_spec = _spec(fields, spec)
-    study = run_study(study_spec, database_url, jobs=jobs, device=device, progress=not quiet)
-    best = best_config(Store(database_url), study)
+    study = run_study(
+        study_spec,
+        url,
+        jobs=jobs,
+        device=device or settings.device,
+        progress=not quiet,
+        settings=settings,
+    )
+    best = best_config(Store(url), study)
     if best is None:
         typer.echo("no trial finished without being pruned; try more epochs or trials")
         raise typer.Exit(1)
@@ -139,19 +170,29 @@ def run(
 
 @app.command()
 def worker(
-    database_url: Annotated[str | None, typer.Option(envvar="SCHEDSEARCH_DATABASE_URL")] = None,
+    database_url: DatabaseUrl = None,
     study: Annotated[str | None, typer.Option(help="serve only this study (name or id)")] = None,
-    device: Annotated[str, typer.Option(envvar="SCHEDSEARCH_DEVICE")] = "auto",
+    device: Device = None,
     max_trials: Annotated[int | None, typer.Option(min=1, help="exit after this many")] = None,
     idle_exit: Annotated[
         float | None, typer.Option(min=0, help="exit after this many seconds without work")
     ] = None,
     poll: Annotated[float, typer.Option(min=0.05, help="seconds between looks for work")] = 1.0,
-    heartbeat_interval: Annotated[int, typer.Option(min=1, help="seconds")] = 30,
+    heartbeat_interval: Annotated[
+        int | None, typer.Option(min=1, help="seconds [env: SCHEDSEARCH_HEARTBEAT_INTERVAL]")
+    ] = None,
     grace_period: Annotated[
-        int, typer.Option(min=1, help="seconds without heartbeat before a trial is failed")
-    ] = 120,
-    max_retry: Annotated[int, typer.Option(min=0, help="retries of a dead worker's trial")] = 3,
+        int | None,
+        typer.Option(
+            min=1,
+            help="seconds without heartbeat before a trial is failed "
+            "[env: SCHEDSEARCH_GRACE_PERIOD]",
+        ),
+    ] = None,
+    max_retry: Annotated[
+        int | None,
+        typer.Option(min=0, help="retries of a dead worker's trial [env: SCHEDSEARCH_MAX_RETRY]"),
+    ] = None,
     threads: Annotated[int, typer.Option(min=1, help="CPU threads per trial")] = 1,
     devices: Annotated[
         str | None,
@@ -161,17 +202,24 @@ def worker(
     log_json: Annotated[bool, typer.Option(help="log one JSON object per line")] = False,
 ) -> None:
     """Serve trials of the studies in the database until stopped (SIGTERM/SIGINT)."""
+    from schedsearch.store import Store
+    from schedsearch.worker.fleet import run_fleet, visible_devices
+    from schedsearch.worker.logs import configure_logging
+    from schedsearch.worker.loop import Worker, WorkerOptions
+    from schedsearch.worker.runner import heartbeat_options
+
     configure_logging(as_json=log_json)
-    if grace_period <= heartbeat_interval:
+    settings = Settings()
+    flags = {"heartbeat_interval": heartbeat_interval, "grace_period": grace_period}
+    flags["max_retry"] = max_retry
+    store_options = heartbeat_options(settings) | {k: v for k, v in flags.items() if v is not None}
+    if store_options["grace_period"] <= store_options["heartbeat_interval"]:
         raise InputError("--grace-period must be longer than --heartbeat-interval")
-    store_options = {
-        "heartbeat_interval": heartbeat_interval,
-        "grace_period": grace_period,
-        "max_retry": max_retry,
-    }
-    store = Store(database_url, **store_options)
+    url = database_url or settings.database_url
+    store = Store(url, **store_options)
     if study is not None:
-        store.get(study)  # an unknown study is an input error, before any work
+        store.studies.get(study)  # an unknown study is an input error, before any work
+    device = device or settings.device
     options = WorkerOptions(
         study=study,
         device=device,
@@ -180,6 +228,7 @@ def worker(
         poll=poll,
         threads=threads,
         log_json=log_json,
+        data_dir=settings.data_dir,
     )
     if devices is None and per_device == 1:
         served = Worker(store, options).run()
@@ -187,7 +236,7 @@ def worker(
         return
     targets = visible_devices(devices) if devices else [device]
     store.close()
-    codes = run_fleet(database_url, store_options, options, targets, per_device)
+    codes = run_fleet(url, store_options, options, targets, per_device)
     if any(codes):
         raise typer.Exit(1)
 
@@ -196,41 +245,48 @@ def worker(
 def report(
     study: Annotated[str, typer.Argument(help="study id or name")],
     out: Annotated[Path, typer.Option(help="folder for the PNG files")] = Path("report"),
-    database_url: Annotated[str | None, typer.Option(envvar="SCHEDSEARCH_DATABASE_URL")] = None,
+    database_url: DatabaseUrl = None,
 ) -> None:
     """Write the study's plots (history, lr, curves, importance) as PNG files."""
-    store = Store(database_url)
-    info = store.get(study)
-    trials = store.optuna_study(info).get_trials(deepcopy=False)
+    from schedsearch.reports.plots import KINDS, render
+    from schedsearch.store import Store
+
+    store = Store(database_url or Settings().database_url)
+    info = store.studies.get(study)
+    trials = store.trials.all(info)
     out.mkdir(parents=True, exist_ok=True)
     for kind in KINDS:
         (out / f"{info.name}-{kind}.png").write_bytes(render(kind, trials, info.spec))
     typer.echo(f"wrote {len(KINDS)} plots of {info.name} to {out}")
 
 
-ApiUrl = Annotated[
-    str | None,
-    typer.Option(
-        "--url", envvar="SCHEDSEARCH_API_URL", help="the service (default http://127.0.0.1:8000)"
-    ),
-]
-ApiToken = Annotated[str | None, typer.Option("--token", envvar="SCHEDSEARCH_API_TOKEN")]
-
-
 @app.command()
 def serve(
     host: Annotated[str, typer.Option()] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
-    database_url: Annotated[str | None, typer.Option(envvar="SCHEDSEARCH_DATABASE_URL")] = None,
+    database_url: DatabaseUrl = None,
     workers: Annotated[int, typer.Option(min=1, help="uvicorn worker processes")] = 1,
 ) -> None:
     """Run the HTTP API under uvicorn."""
+    import os
+
     import uvicorn
 
+    from api.main import create_app
+    from schedsearch.store import Store
+
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    Store(database_url).close()  # create the schema once, before any request
+    settings = Settings()
     if database_url:
-        os.environ["SCHEDSEARCH_DATABASE_URL"] = database_url
+        settings = settings.model_copy(update={"database_url": database_url})
+    Store(settings.database_url).close()  # create or check the schema once, before any request
+    if workers == 1:
+        app = create_app(settings)
+        uvicorn.run(app, host=host, port=port, log_level="info")
+        return
+    # uvicorn starts several workers only from an import string: its processes read the
+    # settings from the environment, so a --database-url flag is handed on through it.
+    os.environ["SCHEDSEARCH_DATABASE_URL"] = settings.database_url
     uvicorn.run(
         "api.main:create_app", factory=True, host=host, port=port, workers=workers, log_level="info"
     )
@@ -278,20 +334,7 @@ def status(
                     break
                 time.sleep(every)
                 info = client.status(study)
-    typer.echo(_format_status(info))
-
-
-def _format_status(info: dict[str, Any]) -> str:
-    counts = ", ".join(f"{k} {v}" for k, v in info["trials"].items() if v)
-    best = "-" if info["best_value"] is None else f"{info['best_value']:.4f}"
-    eta = "-" if info["eta_seconds"] is None else f"{info['eta_seconds']:.0f} s"
-    return (
-        f"study {info['id']} ({info['name']}): {info['status']}, "
-        f"{info['progress']['finished']}/{info['n_trials']} finished ({counts or 'none yet'}), "
-        f"best {best}, elapsed {info['elapsed_seconds']:.0f} s, ETA {eta}, "
-        f"{info['live_workers']} live worker(s)"
-        + (f"\nerror: {info['error']}" if info["error"] else "")
-    )
+    typer.echo(format_status(info))
 
 
 @app.command()
@@ -304,6 +347,17 @@ def best(
     """The best schedule found so far."""
     found = Client(url, token).best(study)
     typer.echo(found["code"] if code else format_best(found))
+
+
+@db.command()
+def upgrade(database_url: DatabaseUrl = None) -> None:
+    """Upgrade the database's schema (ours and Optuna's) to this release's; safe to re-run."""
+    from schedsearch.store.database import safe_url
+    from schedsearch.store.schema import upgrade as upgrade_schema
+
+    url = database_url or Settings().database_url
+    for line in upgrade_schema(url):
+        typer.echo(f"{safe_url(url)}: {line}")
 
 
 def main() -> None:
@@ -320,7 +374,7 @@ def main() -> None:
         _fail(error_line(exc))
     except ClientError as exc:
         _fail(str(exc), code=2 if 400 <= exc.status < 500 else 1)  # 4xx: the user's input
-    except (InputError, DatasetError, StudyExists, StudyNotFound, ValueError) as exc:
+    except (UserError, ValueError) as exc:
         _fail(str(exc))
 
 

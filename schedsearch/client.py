@@ -1,11 +1,14 @@
-"""A Python client of the HTTP API (what ``schedsearch submit/status/best`` use)."""
+"""A Python client of the HTTP API (what ``schedsearch submit/status/best`` use).
+
+It needs httpx and pydantic only: no torch, Optuna or SQLAlchemy."""
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import httpx
+
+from schedsearch.settings import Settings
 
 
 class ClientError(RuntimeError):
@@ -34,8 +37,10 @@ class Client:
     def __init__(
         self, url: str | None = None, token: str | None = None, timeout: float = 30.0
     ) -> None:
-        url = url or os.environ.get("SCHEDSEARCH_API_URL", "http://127.0.0.1:8000")
-        token = token if token is not None else os.environ.get("SCHEDSEARCH_API_TOKEN")
+        """``url`` and ``token`` default to the settings' ``api_url`` and ``api_token``."""
+        if url is None or token is None:
+            settings = Settings()
+            url, token = url or settings.api_url, token if token is not None else settings.token
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._http = httpx.Client(base_url=url, headers=headers, timeout=timeout)
 

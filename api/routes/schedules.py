@@ -8,8 +8,9 @@ from fastapi import APIRouter, Depends
 
 from api.auth import require_token
 from api.schemas import PreviewIn, PreviewOut, Schedules
-from schedsearch.schedules import FAMILIES, lr_curve, warmup_steps
-from schedsearch.space import DEFAULT_BASE_LR, describe, domain_json
+from schedsearch.core.curves import lr_curve
+from schedsearch.core.schedules import FAMILIES, warmup_steps
+from schedsearch.core.space import DEFAULT_BASE_LR, describe, domain_json
 
 router = APIRouter(prefix="/schedules", tags=["schedules"], dependencies=[Depends(require_token)])
 

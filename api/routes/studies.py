@@ -5,16 +5,16 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
+from optuna.trial import FrozenTrial
 
 from api.auth import require_token
-from api.deps import get_store
+from api.deps import StoreDep
 from api.schemas import BestOut, StudyCreate, StudyOut, StudyPage, TrialOut, TrialPage
-from schedsearch.results import best_config, study_status
-from schedsearch.runner import submit
-from schedsearch.store import TERMINAL, Store
+from schedsearch.core.records import TrialRecord
+from schedsearch.reports.results import best_config, study_status
+from schedsearch.search import lifecycle
 
 router = APIRouter(prefix="/studies", tags=["studies"], dependencies=[Depends(require_token)])
-StoreDep = Annotated[Store, Depends(get_store)]
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "missing or wrong bearer token"},
     404: {"description": "no such study"},
@@ -30,7 +30,7 @@ BAD_BODY: dict[int | str, dict[str, Any]] = {400: {"description": "the body is n
 )
 def create_study(spec: StudyCreate, store: StoreDep) -> dict[str, Any]:
     """Store a study; workers start on it at their next look for work."""
-    return study_status(store, submit(store, spec).id)
+    return study_status(store, lifecycle.submit(store, spec).id)
 
 
 @router.get("", response_model=StudyPage, responses=ERRORS)
@@ -40,7 +40,7 @@ def list_studies(
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> dict[str, Any]:
     """Newest first."""
-    studies, total = store.list(limit, offset)
+    studies, total = store.studies.list(limit, offset)
     items = [study_status(store, s.id) for s in studies]
     return {"items": items, "total": total, "limit": limit, "offset": offset}
 
@@ -55,7 +55,7 @@ def get_study(study: str, store: StoreDep, request: Request) -> dict[str, Any]:
 @router.get("/{study}/best", response_model=BestOut, responses=ERRORS)
 def get_best(study: str, store: StoreDep) -> dict[str, Any]:
     """The best schedule so far, as a config and a PyTorch snippet."""
-    info = store.get(study)
+    info = store.studies.get(study)
     best = best_config(store, info)
     if best is None:
         raise HTTPException(404, f"study {info.name!r} has no completed trial yet")
@@ -70,22 +70,8 @@ def get_trials(
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> dict[str, Any]:
     """Trials by number: state, parameters, value and learning curve."""
-    trials, total = store.trials(store.get(study), limit, offset)
-    items = [
-        TrialOut(
-            number=t.number,
-            state=t.state.name.lower(),
-            params=t.params,
-            value=t.value,
-            intermediate_values=t.intermediate_values,
-            schedule=t.user_attrs.get("schedule"),
-            base_lr=t.user_attrs.get("base_lr"),
-            diverged=t.user_attrs.get("diverged"),
-            datetime_start=t.datetime_start,
-            datetime_complete=t.datetime_complete,
-        )
-        for t in trials
-    ]
+    trials, total = store.trials.page(store.studies.get(study), limit, offset)
+    items = [_trial(t) for t in trials]
     return {"items": items, "total": total, "limit": limit, "offset": offset}
 
 
@@ -96,11 +82,11 @@ def get_trials(
 )
 def cancel_study(study: str, store: StoreDep, request: Request) -> dict[str, Any]:
     """Stop handing out trials; running trials finish."""
-    info = store.get(study)
-    if info.status in TERMINAL:
+    info = store.studies.get(study)
+    if not info.status.active:
         raise HTTPException(409, f"study {info.name!r} is already {info.status}")
     request.app.state.status_cache.drop(str(info.id), info.name)
-    return study_status(store, store.cancel(info.id).id)
+    return study_status(store, lifecycle.cancel(store, info).id)
 
 
 @router.delete(
@@ -108,7 +94,23 @@ def cancel_study(study: str, store: StoreDep, request: Request) -> dict[str, Any
 )
 def delete_study(study: str, store: StoreDep, request: Request) -> Response:
     """Remove the study and all its trials."""
-    info = store.get(study)
+    info = store.studies.get(study)
     request.app.state.status_cache.drop(str(info.id), info.name)
-    store.delete(info.id)
+    lifecycle.delete(store, info)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+def _trial(trial: FrozenTrial) -> TrialOut:
+    record = TrialRecord.of(trial.user_attrs)
+    return TrialOut(
+        number=trial.number,
+        state=trial.state.name.lower(),
+        params=trial.params,
+        value=trial.value,
+        intermediate_values=trial.intermediate_values,
+        schedule=record.schedule,
+        base_lr=record.base_lr,
+        diverged=record.diverged,
+        datetime_start=trial.datetime_start,
+        datetime_complete=trial.datetime_complete,
+    )

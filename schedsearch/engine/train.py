@@ -13,15 +13,17 @@ import time
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from schedsearch.data import TensorData
-from schedsearch.models import build_model
-from schedsearch.schedules import ScheduleBase, build_scheduler
+from schedsearch.core.schedules import ScheduleBase
+from schedsearch.core.spec import StudySpec
+from schedsearch.engine.data import TensorData
+from schedsearch.engine.models import build_model
+from schedsearch.engine.schedulers import build_scheduler
 
 EVAL_BATCH = 1024
 DIVERGED_FACTOR = 10.0
@@ -29,16 +31,24 @@ DIVERGED_FACTOR = 10.0
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Everything about a trial's training except the schedule and its base LR."""
+    """Everything about a trial's training except the schedule and its base LR; the spec is
+    its only source (``of``), so the defaults live in the spec alone."""
 
-    model: str = "cnn-small"
-    epochs: int = 10
-    batch_size: int = 64
-    optimizer: Literal["sgd", "adamw"] = "sgd"
-    weight_decay: float = 5e-4
+    model: str
+    epochs: int
+    batch_size: int
+    optimizer: Literal["sgd", "adamw"]
+    weight_decay: float
+    augment: bool
+    seed: int
     momentum: float = 0.9
-    augment: bool = True
-    seed: int = 0
+
+    @classmethod
+    def of(cls, spec: StudySpec | None = None, **changes: Any) -> TrainConfig:
+        """The spec's training setup (default: the default spec's), with ``changes``."""
+        spec = spec or StudySpec()
+        fields = ("model", "epochs", "batch_size", "optimizer", "weight_decay", "augment", "seed")
+        return cls(**({name: getattr(spec, name) for name in fields} | changes))
 
 
 @dataclass

@@ -1,12 +1,12 @@
 """Learning-rate schedule families: typed configs that rebuild the same schedule anywhere.
 
-Every family is one pydantic model that knows three things about itself:
+Every family is one pydantic model that knows two things about itself, without torch:
 
-* ``make(optimizer, steps, base)`` -- the ``torch.optim.lr_scheduler`` object that
-  runs the family's main phase for ``steps`` optimizer steps;
 * ``multiplier(u, steps)`` -- the closed form: the LR at main-phase step ``u`` as a multiple of the
   base LR (what ``lr_curve`` plots without training);
-* ``code()`` -- the source of the same ``make`` call, for ``to_code``.
+* ``code()`` -- the ``torch.optim.lr_scheduler`` expression that runs the family's main phase
+  for ``steps`` optimizer steps. The trainer (``engine.schedulers``) evaluates this very
+  expression, and ``to_code`` writes it into the snippet, so the two cannot drift apart.
 
 Time parameters are fractions of the run, so a config found with 5-epoch trials keeps its shape
 in a 200-epoch training. ``warmup`` (a fraction of the run, shared by every family) prepends a
@@ -18,14 +18,12 @@ family reaches (one-cycle's and cyclical's peak, the start of every decay).
 
 from __future__ import annotations
 
-import json
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
-from torch.optim import Optimizer, lr_scheduler
 
 Fraction = Annotated[float, Field(gt=0.0, lt=1.0)]
 
@@ -53,17 +51,13 @@ class ScheduleBase(BaseModel, ABC):
     per_epoch: ClassVar[bool] = False  # True: the LR reacts to the validation metric
 
     @abstractmethod
-    def make(self, optimizer: Optimizer, steps: int, base: float) -> Any:
-        """The torch scheduler for the main phase: ``steps`` optimizer steps from LR ``base``."""
-
-    @abstractmethod
     def multiplier(self, u: int, steps: int) -> float:
         """LR at main-phase step ``u`` divided by the base LR (closed form)."""
 
     @abstractmethod
     def code(self) -> str:
-        """Source of ``make``'s scheduler as an expression over ``optimizer``, ``steps``,
-        ``base`` (the base LR) and ``span`` (see ``span``)."""
+        """The main phase's torch scheduler as an expression over ``optimizer``, ``steps``,
+        ``base`` (the base LR), ``span`` (see ``span``) and ``lr_scheduler``."""
 
     def params(self) -> dict[str, Any]:
         """The family's parameters without the family name (what the API calls ``params``)."""
@@ -74,9 +68,6 @@ class Constant(ScheduleBase):
     """The base LR throughout: the baseline every other family must beat."""
 
     family: Literal["constant"] = "constant"
-
-    def make(self, optimizer: Optimizer, steps: int, base: float) -> Any:
-        return lr_scheduler.ConstantLR(optimizer, factor=1.0, total_iters=0)
 
     def multiplier(self, u: int, steps: int) -> float:
         return 1.0
@@ -91,11 +82,6 @@ class Step(ScheduleBase):
     family: Literal["step"] = "step"
     step_size: float = Field(1 / 3, gt=0.0, le=1.0, description="fraction of the run")
     gamma: float = Field(0.1, gt=0.0, le=1.0)
-
-    def make(self, optimizer: Optimizer, steps: int, base: float) -> Any:
-        return lr_scheduler.StepLR(
-            optimizer, step_size=span(self.step_size, steps), gamma=self.gamma
-        )
 
     def multiplier(self, u: int, steps: int) -> float:
         return self.gamma ** (u // span(self.step_size, steps))
@@ -121,10 +107,6 @@ class MultiStep(ScheduleBase):
             raise ValueError("milestones must be in increasing order")
         return value
 
-    def make(self, optimizer: Optimizer, steps: int, base: float) -> Any:
-        milestones = [span(m, steps) for m in self.milestones]
-        return lr_scheduler.MultiStepLR(optimizer, milestones=milestones, gamma=self.gamma)
-
     def multiplier(self, u: int, steps: int) -> float:
         return self.gamma ** sum(u >= span(m, steps) for m in self.milestones)
 
@@ -141,9 +123,6 @@ class Exponential(ScheduleBase):
     family: Literal["exponential"] = "exponential"
     final_factor: float = Field(0.01, gt=0.0, le=1.0)
 
-    def make(self, optimizer: Optimizer, steps: int, base: float) -> Any:
-        return lr_scheduler.ExponentialLR(optimizer, gamma=self.final_factor ** (1 / steps))
-
     def multiplier(self, u: int, steps: int) -> float:
         return self.final_factor ** (u / steps)
 
@@ -156,11 +135,6 @@ class Linear(ScheduleBase):
 
     family: Literal["linear"] = "linear"
     end_factor: float = Field(0.0, ge=0.0, le=1.0)
-
-    def make(self, optimizer: Optimizer, steps: int, base: float) -> Any:
-        return lr_scheduler.LinearLR(
-            optimizer, start_factor=1.0, end_factor=self.end_factor, total_iters=steps
-        )
 
     def multiplier(self, u: int, steps: int) -> float:
         return 1.0 + (self.end_factor - 1.0) * min(u, steps) / steps
@@ -182,9 +156,6 @@ class Polynomial(ScheduleBase):
     power: float = Field(2.0, gt=0.0, le=10.0)
     end_factor: float = Field(0.0, ge=0.0, le=1.0)
 
-    def make(self, optimizer: Optimizer, steps: int, base: float) -> Any:
-        return lr_scheduler.LambdaLR(optimizer, lambda u: self.multiplier(u, steps))
-
     def multiplier(self, u: int, steps: int) -> float:
         return (
             self.end_factor + (1.0 - self.end_factor) * (1.0 - min(u, steps) / steps) ** self.power
@@ -204,9 +175,6 @@ class Cosine(ScheduleBase):
     family: Literal["cosine"] = "cosine"
     eta_min: float = Field(0.0, ge=0.0, le=1.0, description="floor, as a fraction of base LR")
 
-    def make(self, optimizer: Optimizer, steps: int, base: float) -> Any:
-        return lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps, eta_min=self.eta_min * base)
-
     def multiplier(self, u: int, steps: int) -> float:
         return self.eta_min + (1.0 - self.eta_min) * (1.0 + math.cos(math.pi * u / steps)) / 2.0
 
@@ -224,14 +192,6 @@ class CosineRestarts(ScheduleBase):
     first_period: float = Field(0.25, gt=0.0, le=1.0, description="fraction of the run")
     t_mult: int = Field(1, ge=1, le=4)
     eta_min: float = Field(0.0, ge=0.0, le=1.0, description="floor, as a fraction of base LR")
-
-    def make(self, optimizer: Optimizer, steps: int, base: float) -> Any:
-        return lr_scheduler.CosineAnnealingWarmRestarts(
-            optimizer,
-            T_0=span(self.first_period, steps),
-            T_mult=self.t_mult,
-            eta_min=self.eta_min * base,
-        )
 
     def multiplier(self, u: int, steps: int) -> float:
         period = span(self.first_period, steps)
@@ -260,17 +220,6 @@ class Cyclic(ScheduleBase):
     min_factor: float = Field(0.1, gt=0.0, le=1.0, description="lower bound, fraction of base LR")
     half_cycle: float = Field(0.1, gt=0.0, le=0.5, description="fraction of the run")
     amplitude_decay: float = Field(1.0, gt=0.0, le=1.0, description="exp_range only")
-
-    def make(self, optimizer: Optimizer, steps: int, base: float) -> Any:
-        return lr_scheduler.CyclicLR(
-            optimizer,
-            base_lr=self.min_factor * base,
-            max_lr=base,
-            step_size_up=span(self.half_cycle, steps),
-            mode=self.mode,
-            gamma=self.amplitude_decay ** (1 / steps),
-            cycle_momentum=False,
-        )
 
     def multiplier(self, u: int, steps: int) -> float:
         half = span(self.half_cycle, steps)
@@ -312,18 +261,6 @@ class OneCycle(ScheduleBase):
         p = self.pct_start
         return f"({p!r} * (1 + 1e-9) if {p!r} * steps == 1 else {p!r})"
 
-    def make(self, optimizer: Optimizer, steps: int, base: float) -> Any:
-        return lr_scheduler.OneCycleLR(
-            optimizer,
-            max_lr=base,
-            total_steps=steps,
-            pct_start=self.rise(steps),
-            anneal_strategy=self.anneal,
-            div_factor=self.div_factor,
-            final_div_factor=self.final_div_factor,
-            cycle_momentum=False,
-        )
-
     def multiplier(self, u: int, steps: int) -> float:
         """torch's two-phase formula: rise to the base LR, then fall to initial/final_div."""
         initial = 1.0 / self.div_factor
@@ -360,16 +297,6 @@ class Plateau(ScheduleBase):
     mode: Literal["max", "min"] = "max"
 
     per_epoch: ClassVar[bool] = True
-
-    def make(self, optimizer: Optimizer, steps: int, base: float) -> Any:
-        return lr_scheduler.ReduceLROnPlateau(
-            optimizer,
-            mode=self.mode,
-            factor=self.factor,
-            patience=self.patience,
-            threshold=self.threshold,
-            min_lr=self.min_factor * base,
-        )
 
     def multiplier(self, u: int, steps: int) -> float:
         return 1.0  # without metrics the LR stays put; see ``lr_curve(metrics=...)``
@@ -437,181 +364,3 @@ def parse_schedule(data: dict[str, Any] | str) -> ScheduleBase:
     if isinstance(data, str):
         return _ADAPTER.validate_json(data)
     return _ADAPTER.validate_python(data)
-
-
-def _compose(optimizer: Optimizer, config: ScheduleBase, total_steps: int) -> tuple[Any, Any, int]:
-    """(ramp or None, family scheduler, warm-up steps), wired the way ``to_code`` writes it.
-
-    The family is built first so that the optimizer's LR is the family's own starting LR; that
-    LR becomes ``initial_lr``, the target which SequentialLR's reset hands to the ramp.
-    """
-    warm = warmup_steps(config.warmup, total_steps)
-    main = config.make(optimizer, total_steps - warm, optimizer.param_groups[0]["lr"])
-    if not warm:
-        return None, main, 0
-    for group in optimizer.param_groups:
-        group["initial_lr"] = group["lr"]
-    ramp = lr_scheduler.LinearLR(optimizer, start_factor=1 / (warm + 1), total_iters=warm)
-    return ramp, main, warm
-
-
-class LRSchedule:
-    """One interface for every family: ``step()`` after each optimizer step, ``epoch_end(metric)``
-    after each validation. Wraps the plain torch schedulers that ``to_code`` also writes."""
-
-    def __init__(
-        self, optimizer: Optimizer, config: ScheduleBase, total_steps: int, steps_per_epoch: int
-    ) -> None:
-        if total_steps < 1 or steps_per_epoch < 1:
-            raise ValueError("total_steps and steps_per_epoch must be at least 1")
-        self.optimizer = optimizer
-        self.config = config
-        self.steps_per_epoch = steps_per_epoch
-        self.ramp, main, self.warmup_steps = _compose(optimizer, config, total_steps)
-        self.plateau = main if config.per_epoch else None
-        if config.per_epoch:
-            self.scheduler = self.ramp
-        elif self.ramp is not None:
-            self.scheduler = lr_scheduler.SequentialLR(
-                optimizer, [self.ramp, main], milestones=[self.warmup_steps]
-            )
-        else:
-            self.scheduler = main
-        self._done = 0
-
-    def step(self) -> None:
-        """Advance one optimizer step."""
-        self._done += 1
-        if self.plateau is None:
-            self.scheduler.step()
-        elif self.ramp is not None and self._done <= self.warmup_steps:
-            self.ramp.step()
-
-    def epoch_end(self, metric: float) -> None:
-        """Feed the epoch's validation metric (acts only for plateau, once warm-up is over)."""
-        if self._done % self.steps_per_epoch:
-            raise RuntimeError(
-                f"epoch_end() after {self._done} steps, mid-epoch of {self.steps_per_epoch} steps"
-            )
-        if self.plateau is not None and self._done >= self.warmup_steps:
-            self.plateau.step(metric)
-
-    def get_last_lr(self) -> list[float]:
-        return [group["lr"] for group in self.optimizer.param_groups]
-
-
-def build_scheduler(
-    optimizer: Optimizer,
-    config: ScheduleBase | dict[str, Any],
-    total_steps: int,
-    steps_per_epoch: int,
-) -> LRSchedule:
-    """The scheduler for ``config`` over a run of ``total_steps`` optimizer steps."""
-    if isinstance(config, dict):
-        config = parse_schedule(config)
-    return LRSchedule(optimizer, config, total_steps, steps_per_epoch)
-
-
-def _plateau_cuts(
-    config: Plateau, metrics: Sequence[float], steps_per_epoch: int, warm: int, total_steps: int
-) -> list[int]:
-    """LR cuts in force at each step: epoch e's metric is heard after its last step, once
-    warm-up is over, and a cut applies from the next step on."""
-    heard = [(e, m) for e, m in enumerate(metrics) if (e + 1) * steps_per_epoch >= warm]
-    cuts = [0] * total_steps
-    for (epoch, _), n_cuts in zip(heard, config.reductions([m for _, m in heard]), strict=True):
-        for t in range((epoch + 1) * steps_per_epoch, total_steps):
-            cuts[t] = n_cuts
-    return cuts
-
-
-def lr_curve(
-    config: ScheduleBase | dict[str, Any],
-    total_steps: int,
-    base_lr: float,
-    steps_per_epoch: int | None = None,
-    metrics: Sequence[float] | None = None,
-) -> list[float]:
-    """The LR of every optimizer step, from the closed form, without torch or training.
-
-    ``metrics`` (one per epoch, needs ``steps_per_epoch``) drives reduce-on-plateau; without them
-    its LR stays at the base LR after warm-up.
-    """
-    if isinstance(config, dict):
-        config = parse_schedule(config)
-    if total_steps < 1:
-        raise ValueError("total_steps must be at least 1")
-    warm = warmup_steps(config.warmup, total_steps)
-    steps = total_steps - warm
-    start = base_lr * config.multiplier(0, steps)
-    cuts = [0] * total_steps
-    if isinstance(config, Plateau) and metrics is not None:
-        if not steps_per_epoch:
-            raise ValueError("metrics need steps_per_epoch")
-        cuts = _plateau_cuts(config, metrics, steps_per_epoch, warm, total_steps)
-    curve = []
-    for t in range(total_steps):
-        if t < warm:
-            curve.append(start * (t + 1) / (warm + 1))
-        elif isinstance(config, Plateau):
-            curve.append(max(base_lr * config.factor ** cuts[t], base_lr * config.min_factor))
-        else:
-            curve.append(base_lr * config.multiplier(t - warm, steps))
-    return curve
-
-
-_CODE = '''\
-import torch
-from torch.optim import lr_scheduler
-
-
-def make_scheduler(optimizer: torch.optim.Optimizer, total_steps: int):
-    """{summary}
-
-    {usage}
-    """
-    base = optimizer.param_groups[0]["lr"]
-    span = lambda fraction, steps: max(1, round(fraction * steps))  # noqa: E731
-    warmup = min(round({warmup!r} * total_steps), total_steps - 1)
-    steps = total_steps - warmup
-    main = {main}
-    if warmup == 0:
-        return {no_warmup}
-    for group in optimizer.param_groups:  # the ramp climbs to the schedule's first LR
-        group["initial_lr"] = group["lr"]
-    ramp = lr_scheduler.LinearLR(optimizer, start_factor=1 / (warmup + 1), total_iters=warmup)
-    return {with_warmup}
-'''
-_USAGE_PER_STEP = "Call scheduler.step() after every optimizer.step()."
-_USAGE_PER_EPOCH = (
-    "Returns (ramp, plateau): call ramp.step() after each of the first warm-up optimizer "
-    "steps\n    (ramp is None without warm-up), then plateau.step(val_metric) at each epoch end."
-)
-
-
-def to_code(
-    config: ScheduleBase | dict[str, Any],
-    base_lr: float | None = None,
-    optimizer: str | None = None,
-) -> str:
-    """A self-contained PyTorch snippet, ``make_scheduler(optimizer, total_steps)``, that
-    rebuilds this schedule at any run length."""
-    if isinstance(config, dict):
-        config = parse_schedule(config)
-    summary = f"schedsearch schedule {config.family}: {json.dumps(config.params())}"
-    if base_lr is not None:
-        found_with = f" and {optimizer}" if optimizer else ""
-        summary += f"\n    Found with base LR {base_lr!r}{found_with}."
-    per_epoch = config.per_epoch
-    return _CODE.format(
-        summary=summary,
-        usage=_USAGE_PER_EPOCH if per_epoch else _USAGE_PER_STEP,
-        warmup=config.warmup,
-        main=config.code(),
-        no_warmup="None, main" if per_epoch else "main",
-        with_warmup=(
-            "ramp, main"
-            if per_epoch
-            else "lr_scheduler.SequentialLR(optimizer, [ramp, main], milestones=[warmup])"
-        ),
-    )

@@ -8,39 +8,34 @@ exactly ``n_trials`` however the trials are spread.
 
 from __future__ import annotations
 
-import secrets
 import threading
-from datetime import UTC, datetime
+from typing import Any
 
 from tqdm import tqdm
 
-from schedsearch.data import load_dataset
-from schedsearch.fleet import run_fleet
-from schedsearch.spec import StudySpec
+from schedsearch.core.spec import StudySpec
+from schedsearch.engine.data import load_dataset
+from schedsearch.engine.train import resolve_device
+from schedsearch.search.lifecycle import submit
+from schedsearch.settings import Settings
 from schedsearch.store import Store, StudyInfo
-from schedsearch.strategy import warm_start_trials
-from schedsearch.train import resolve_device
-from schedsearch.worker import Worker, WorkerOptions
-
-HEARTBEAT = {"heartbeat_interval": 30, "grace_period": 120}
+from schedsearch.worker.fleet import run_fleet
+from schedsearch.worker.loop import Worker, WorkerOptions
 
 
-def default_name(spec: StudySpec) -> str:
-    """Readable and unique enough for studies submitted in the same second."""
-    stamp = f"{datetime.now(UTC):%Y%m%d-%H%M%S}"
-    return f"{spec.dataset.split(':')[0]}-{spec.model}-{stamp}-{secrets.token_hex(2)}"
-
-
-def submit(store: Store, spec: StudySpec) -> StudyInfo:
-    """Store the study under its name (generated when absent), warm-start trials first."""
-    spec = spec.model_copy(update={"name": spec.name or default_name(spec)})
-    return store.create_study(spec, warm_start_trials(spec))
+def heartbeat_options(settings: Settings) -> dict[str, Any]:
+    """What a worker's store needs for dead-worker recovery."""
+    return {
+        "heartbeat_interval": settings.heartbeat_interval,
+        "grace_period": settings.grace_period,
+        "max_retry": settings.max_retry,
+    }
 
 
 def _show_progress(store: Store, study: StudyInfo, bar: tqdm, done: threading.Event) -> None:
     while True:
-        snap = store.snapshot(study.id)
-        best = snap.best_value
+        snap = store.trials.snapshot(study.id)
+        best = snap.study.best_value
         bar.n = snap.counts["finished"]
         bar.set_postfix(pruned=snap.counts["pruned"], best="-" if best is None else f"{best:.4f}")
         bar.refresh()
@@ -50,30 +45,36 @@ def _show_progress(store: Store, study: StudyInfo, bar: tqdm, done: threading.Ev
 
 def run_study(
     spec: StudySpec,
-    url: str | None = None,
+    url: str,
     jobs: int = 1,
     device: str = "auto",
     threads: int = 1,
     progress: bool = True,
+    settings: Settings | None = None,
 ) -> StudyInfo:
     """Store the study and serve all its trials here; returns it once it is over."""
-    load_dataset(spec.dataset, resolve_device(device), spec.seed)  # fail fast, before the study
-    store = Store(url, **HEARTBEAT)
+    settings = settings or Settings()
+    # fail fast, before the study exists
+    load_dataset(spec.dataset, resolve_device(device), spec.seed, root=settings.data_dir)
+    store_options = heartbeat_options(settings)
+    store = Store(url, **store_options)
     study = submit(store, spec)
     bar = tqdm(total=study.n_trials, desc=study.name, unit="trial", disable=not progress)
     done = threading.Event()
     watcher = threading.Thread(target=_show_progress, args=(store, study, bar, done), daemon=True)
     watcher.start()
-    options = WorkerOptions(study=study.name, device=device, threads=threads, seed_index=0)
+    options = WorkerOptions(
+        study=study.name, device=device, threads=threads, seed_index=0, data_dir=settings.data_dir
+    )
     try:
         if jobs == 1:
             Worker(store, options).run()
         else:
-            codes = run_fleet(url, HEARTBEAT, options, [device], per_device=jobs)
+            codes = run_fleet(url, store_options, options, [device], per_device=jobs)
             if any(codes):
                 raise RuntimeError(f"worker processes failed: exit codes {codes}")
     finally:
         done.set()
         watcher.join()
         bar.close()
-    return store.get(study.id)
+    return store.studies.get(study.id)

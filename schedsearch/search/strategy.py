@@ -7,16 +7,12 @@ seed derived from the study seed: workers with one seed would propose identical 
 from __future__ import annotations
 
 import hashlib
-import json
-import warnings
 
 import optuna
 
-from schedsearch.folklore import folklore
-from schedsearch.pruners import DecayAwarePruner
-from schedsearch.space import as_params
-from schedsearch.spec import StudySpec
-from schedsearch.store import Enqueued
+from schedsearch.core.spec import StudySpec
+from schedsearch.search.pruners import DecayAwarePruner
+from schedsearch.store.database import quiet_experimental
 
 
 def worker_seed(study_seed: int, worker: int) -> int:
@@ -31,8 +27,7 @@ def make_sampler(spec: StudySpec, worker: int = 0) -> optuna.samplers.BaseSample
     seed = worker_seed(spec.seed, worker)
     if spec.sampler == "random":
         return optuna.samplers.RandomSampler(seed=seed)
-    with warnings.catch_warnings():  # group / constant_liar are "experimental", and exactly
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)  # what we need
+    with quiet_experimental():  # group and constant_liar are "experimental"
         return optuna.samplers.TPESampler(
             seed=seed,
             multivariate=True,
@@ -56,13 +51,3 @@ def make_pruner(spec: StudySpec) -> optuna.pruners.BasePruner:
     if spec.pruner == "median":
         return optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=1)
     return optuna.pruners.NopPruner()
-
-
-def warm_start_trials(spec: StudySpec) -> list[Enqueued]:
-    """With ``warm_start``, the folklore schedules the space can express, as first trials."""
-    if not spec.warm_start:
-        return []
-    space = spec.search_space()
-    found = (as_params(space, sampled) for _, sampled in folklore(spec.optimizer))
-    unique = {json.dumps(p, sort_keys=True): p for p in found if p is not None}
-    return [Enqueued(params) for params in unique.values()]

@@ -5,13 +5,13 @@ and moved to the device once, then every trial indexes into it. Augmentation (ra
 reflect padding, horizontal flip) runs as batched tensor ops on the device; no DataLoader.
 
 Names: ``digits`` (scikit-learn's bundled 8x8 digits, the offline default), ``mnist``,
-``fashion-mnist``, ``cifar10``, ``cifar100`` (torchvision, downloaded into
-``SCHEDSEARCH_DATA_DIR``) and ``imagefolder:PATH`` (one sub-folder of images per class).
+``fashion-mnist``, ``cifar10``, ``cifar100`` (torchvision, downloaded into the settings'
+``data_dir``) and ``imagefolder:PATH`` (one sub-folder of images per class); the names
+themselves live in ``core.catalog``, so specs are checked without torch.
 """
 
 from __future__ import annotations
 
-import os
 import pickle
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,11 +21,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from schedsearch.core.catalog import IMAGE_FOLDER, check_dataset
+from schedsearch.core.errors import DatasetError
+from schedsearch.settings import Settings
+
 VAL_CAP = 5000  # validation runs every epoch: a fixed subset keeps its cost bounded
-
-
-class DatasetError(RuntimeError):
-    """A dataset that cannot be had (absent offline, malformed, unknown name)."""
 
 
 @dataclass(frozen=True)
@@ -77,10 +77,6 @@ class TensorData:
 
 
 Raw = tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]  # NCHW uint8/float
-
-
-def data_dir() -> Path:
-    return Path(os.environ.get("SCHEDSEARCH_DATA_DIR", "./data")).expanduser()
 
 
 def _digits(root: Path, download: bool) -> Raw:
@@ -200,17 +196,6 @@ LOADERS: dict[str, tuple[Callable[[Path, bool], Raw], Augment]] = {
 }
 
 
-def dataset_names() -> list[str]:
-    return [*LOADERS, "imagefolder:PATH"]
-
-
-def check_name(name: str) -> str:
-    """The name, if it is one we know; raises ValueError naming the known ones."""
-    if name in LOADERS or (name.startswith("imagefolder:") and len(name) > len("imagefolder:")):
-        return name
-    raise ValueError(f"unknown dataset {name!r} (known: {', '.join(dataset_names())})")
-
-
 def _split(n: int, seed: int, val_fraction: float, test_fraction: float) -> list[np.ndarray]:
     order = np.random.default_rng(seed).permutation(n)
     n_val, n_test = round(n * val_fraction), round(n * test_fraction)
@@ -253,17 +238,23 @@ _CACHE: dict[tuple[str, str, str, int], TensorData] = {}
 
 
 def load_dataset(
-    name: str, device: torch.device | str = "cpu", seed: int = 0, download: bool = True
+    name: str,
+    device: torch.device | str = "cpu",
+    seed: int = 0,
+    download: bool = True,
+    root: Path | None = None,
 ) -> TensorData:
-    """The dataset on ``device``, split by ``seed``; cached for the life of the process."""
+    """The dataset on ``device``, split by ``seed``; cached for the life of the process.
+    ``root`` is where downloads go (default: the settings' ``data_dir``)."""
     device = torch.device(device)
-    key = (name, str(data_dir().resolve()), str(device), seed)
+    root = (root or Settings().data_dir).expanduser()
+    key = (name, str(root.resolve()), str(device), seed)
     if key not in _CACHE:
-        check_name(name)
-        if name.startswith("imagefolder:"):
+        check_dataset(name)
+        if name.startswith(IMAGE_FOLDER):
             loader, augment = _image_folder(name.split(":", 1)[1]), Augment(pad=4, flip=True)
         else:
             loader, augment = LOADERS[name]
-        raw = loader(data_dir(), download)
+        raw = loader(root, download)
         _CACHE[key] = prepare(name, raw, augment, device, seed)
     return _CACHE[key]

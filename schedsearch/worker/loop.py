@@ -12,7 +12,6 @@ slot returns), and the worker exits; nothing is left RUNNING.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import math
 import os
@@ -23,6 +22,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -30,57 +30,15 @@ import optuna
 import sqlalchemy as sa
 import torch
 
-from schedsearch.data import load_dataset
-from schedsearch.objective import Objective
-from schedsearch.rerun import conclude
-from schedsearch.store import ACTIVE, TERMINAL, Store, StudyInfo
-from schedsearch.strategy import make_pruner, make_sampler
-from schedsearch.train import resolve_device
+from schedsearch.core.records import TrialRecord
+from schedsearch.engine.data import load_dataset
+from schedsearch.engine.train import resolve_device
+from schedsearch.search import lifecycle
+from schedsearch.search.strategy import make_pruner, make_sampler
+from schedsearch.store import Store, StudyInfo, caused_by_outage
+from schedsearch.worker.objective import Objective
 
 log = logging.getLogger("schedsearch.worker")
-
-
-class JsonFormatter(logging.Formatter):
-    """One JSON object per line, for log shippers (``--log-json``)."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        entry = {
-            "time": self.formatTime(record),
-            "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        entry.update(getattr(record, "fields", {}))
-        return json.dumps(entry)
-
-
-def configure_logging(as_json: bool = False) -> None:
-    """One line per trial from us, warnings only from Optuna (also in spawned processes)."""
-    handler = logging.StreamHandler()
-    handler.setFormatter(
-        JsonFormatter() if as_json else logging.Formatter("%(asctime)s %(levelname)s %(message)s")
-    )
-    logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-
-
-# A database that is down or restarting, as SQLAlchemy and as Optuna (which wraps it) report it.
-OUTAGES = (sa.exc.OperationalError, sa.exc.InterfaceError, optuna.exceptions.StorageInternalError)
-
-
-def caused_by_outage(exc: BaseException) -> bool:
-    """Whether a database outage is anywhere on the exception's cause/context chain.
-
-    Optuna wraps driver errors (StorageInternalError) and, when the database is still down
-    while it records a failed tell, masks them with an UnboundLocalError from its ``finally``
-    block; the outage is then only the masking error's ``__context__``.
-    """
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, OUTAGES):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
 
 
 ObjectiveFactory = Callable[[StudyInfo, Callable[[], bool]], Callable[[optuna.Trial], float]]
@@ -96,6 +54,7 @@ class WorkerOptions:
     threads: int = 1
     seed_index: int | None = None  # sampler seed slot; None: a random one per worker
     log_json: bool = False
+    data_dir: Path | None = None  # None: the settings' data_dir
 
 
 class Worker:
@@ -171,14 +130,14 @@ class Worker:
             self.stopping.set()
             beat.join(timeout=5)
             with contextlib.suppress(sa.exc.SQLAlchemyError):
-                self.store.worker_gone(self.id)
+                self.store.workers.gone(self.id)
         return self.trials_run
 
     def _beat(self) -> None:
         """Tell the database this worker is alive (what status pages count as live workers)."""
         while True:
             with contextlib.suppress(sa.exc.SQLAlchemyError):  # the main loop reports outages
-                self.store.worker_seen(
+                self.store.workers.seen(
                     self.id, socket.gethostname(), os.getpid(), str(self.device), *self._current
                 )
             if self.stopping.wait(5.0):
@@ -190,13 +149,13 @@ class Worker:
         """Studies to serve this turn, least progress first; None when ours is over (a study
         is served with its re-run phase)."""
         if self.options.study is None:
-            return self.store.active()
-        study = self.store.get(self.options.study)
-        if study.status in TERMINAL:
+            return self.store.studies.active()
+        study = self.store.studies.get(self.options.study)
+        if not study.status.active:
             return None
         if not study.spec.rerun_top_k or study.claimed < study.n_trials:
             return [study]  # no re-run phase can have begun: spare the query
-        return [study, *(p for p in self.store.children(study.id) if p.status in ACTIVE)]
+        return [study, *(p for p in self.store.studies.children(study.id) if p.status.active)]
 
     def _turn(self) -> bool | None:
         """Run at most one trial: True if one ran, False if there was nothing to claim."""
@@ -209,18 +168,18 @@ class Worker:
         for study in studies:  # a dead worker's slot must come back even when none is free
             self._fail_stale(study)
         for study in studies:
-            claimed = self.store.claim(study.id)
+            claimed = self.store.slots.claim(study.id)
             if claimed is not None:
                 self._run_trial(claimed)
                 return True
-            conclude(self.store, study)
+            lifecycle.conclude(self.store, study)
         return False
 
     def _fail_stale(self, study: StudyInfo) -> None:
         """Look for dead workers' trials once per heartbeat interval: none can go stale faster."""
-        interval = self.store.optuna.get_heartbeat_interval() or 0
+        interval = self.store.heartbeats.interval or 0
         if time.monotonic() - self._stale_checked.get(study.id, -math.inf) >= interval:
-            self.store.fail_stale(study)
+            self.store.heartbeats.fail_stale(study)
             self._stale_checked[study.id] = time.monotonic()
 
     def _run_trial(self, study: StudyInfo) -> None:
@@ -230,8 +189,8 @@ class Worker:
             if caused_by_outage(exc):
                 raise
             log.error("study=%s cannot run: %s", study.name, exc)
-            self.store.fail_study(study.id, f"{type(exc).__name__}: {exc}")
-            self.store.release(study.id)
+            lifecycle.fail(self.store, study, f"{type(exc).__name__}: {exc}")
+            self.store.slots.release(study.id)
             return
         started = time.perf_counter()
         finished: list[optuna.trial.FrozenTrial] = []
@@ -249,12 +208,12 @@ class Worker:
         finally:
             self._current = (None, None)
         if not finished:  # optuna gave up before a trial existed: the slot is free again
-            self.store.release(study.id)
+            self.store.slots.release(study.id)
             return
         trial = finished[0]
         self.trials_run += 1
         self._settle(study, optuna_study, trial)
-        family = trial.user_attrs.get("schedule", {}).get("family", "-")
+        family = TrialRecord.of(trial.user_attrs).family or "-"
         if trial.state == optuna.trial.TrialState.COMPLETE:
             outcome = f"value={trial.value:.4f}"
         else:
@@ -288,12 +247,9 @@ class Worker:
         stale-trial check frees it.
         """
         if number is None:
-            self.store.release(study.id)
+            self.store.slots.release(study.id)
             return
-        storage = self.store.optuna
-        trial = storage.get_trial(
-            storage.get_trial_id_from_study_id_trial_number(optuna_study._study_id, number)
-        )
+        trial = self.store.trials.get(study, number)
         if trial.state.is_finished():
             self._settle(study, optuna_study, trial, interrupted=True)
 
@@ -308,21 +264,21 @@ class Worker:
         trial (a stop, an outage) is queued again instead of counting as a failure."""
         if trial.state == optuna.trial.TrialState.FAIL:
             if interrupted or self.stopping.is_set():
-                self.store.requeue(optuna_study, trial)  # interrupted, not broken: run it again
+                self.store.heartbeats.requeue(optuna_study, trial)  # interrupted, not broken
             else:
-                self.store.record_failure(study.id, max_failures=max(3, study.n_trials // 4))
-            self.store.release(study.id)
+                lifecycle.trial_failed(self.store, study)
+            self.store.slots.release(study.id)
             return
         if trial.state == optuna.trial.TrialState.COMPLETE and trial.value is not None:
-            self.store.record_value(study.id, trial.value)
-        if self.store.get(study.id).claimed >= study.n_trials:  # cheap test before counting
-            conclude(self.store, study)
+            self.store.slots.record_value(study.id, trial.value)
+        if self.store.studies.get(study.id).claimed >= study.n_trials:  # cheap before counting
+            lifecycle.conclude(self.store, study)
 
     def _prepared(self, study: StudyInfo) -> tuple[optuna.Study, Callable[[optuna.Trial], float]]:
         """The study handle (with this worker's sampler) and objective, built once per study."""
         if study.id not in self._studies:
             spec = study.spec
-            handle = self.store.optuna_study(
+            handle = self.store.trials.optuna_study(
                 study, sampler=make_sampler(spec, self.seed_index), pruner=make_pruner(spec)
             )
             objective = self.objective_factory(study, self.stopping.is_set)
@@ -342,5 +298,6 @@ class Worker:
         self, study: StudyInfo, should_stop: Callable[[], bool]
     ) -> Callable[[optuna.Trial], Any]:
         spec = study.spec
-        data = load_dataset(spec.dataset, self.device, spec.seed)  # cached per process
+        # cached per process
+        data = load_dataset(spec.dataset, self.device, spec.seed, root=self.options.data_dir)
         return Objective(spec, data, should_stop=should_stop)

@@ -16,7 +16,8 @@ from typing import Any
 import torch
 
 from schedsearch.store import Store
-from schedsearch.worker import Worker, WorkerOptions, configure_logging
+from schedsearch.worker.logs import configure_logging
+from schedsearch.worker.loop import Worker, WorkerOptions
 
 
 def visible_devices(spec: str) -> list[str]:
@@ -39,7 +40,7 @@ def visible_devices(spec: str) -> list[str]:
     return devices
 
 
-def serve(url: str | None, store_options: dict[str, Any], options: WorkerOptions) -> int:
+def serve(url: str, store_options: dict[str, Any], options: WorkerOptions) -> int:
     """One worker process (a multiprocessing target): serve until stopped or out of work."""
     configure_logging(as_json=options.log_json)
     return Worker(Store(url, **store_options), options).run()
@@ -53,7 +54,7 @@ def _options_for(options: WorkerOptions, device: str, index: int) -> WorkerOptio
 
 
 def run_fleet(
-    url: str | None,
+    url: str,
     store_options: dict[str, Any],
     options: WorkerOptions,
     devices: list[str],

@@ -11,6 +11,8 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
+from schedsearch.core.catalog import check_model
+
 
 def _conv(c_in: int, c_out: int) -> list[nn.Module]:
     return [nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU()]
@@ -89,12 +91,6 @@ MODELS: dict[str, Callable[[tuple[int, int, int], int], nn.Module]] = {
     "resnet8": lambda shape, classes: ResNet(shape, classes, 1),
     "resnet20": lambda shape, classes: ResNet(shape, classes, 3),
 }
-
-
-def check_model(name: str) -> str:
-    if name not in MODELS:
-        raise ValueError(f"unknown model {name!r} (known: {', '.join(MODELS)})")
-    return name
 
 
 def build_model(name: str, shape: tuple[int, int, int], classes: int) -> nn.Module:

@@ -18,7 +18,9 @@ from typing import Any
 
 import optuna
 
-from schedsearch.schedules import Plateau, lr_curve, parse_schedule
+from schedsearch.core.curves import lr_curve
+from schedsearch.core.records import TrialRecord
+from schedsearch.core.schedules import Plateau
 
 SAMPLES_PER_EPOCH = 8  # the LR curve's resolution: enough to place decays within an epoch
 
@@ -52,10 +54,10 @@ class DecayAwarePruner(optuna.pruners.BasePruner):
         """The trial's LR shape over the whole run (its base LR does not matter)."""
         if trial.number in self._curves:
             return self._curves[trial.number]
-        recorded = trial.user_attrs.get("schedule")
-        if recorded is None:
+        record = TrialRecord.of(trial.user_attrs)
+        if record.schedule is None:
             return None
-        schedule = parse_schedule(recorded)
+        schedule = record.config()
         curve = lr_curve(schedule, self.epochs * SAMPLES_PER_EPOCH, 1.0)
         if not isinstance(schedule, Plateau):  # plateau's LR follows the metric: never cached,
             self._curves[trial.number] = curve  # and flat ahead, so judged as usual
@@ -82,7 +84,7 @@ def replay(
     spent = 0
     for index, curve in enumerate(curves):
         trial = study.ask()
-        trial.set_user_attr("schedule", curve.schedule)
+        TrialRecord(schedule=curve.schedule).write(trial)
         for step, value in sorted(curve.values.items()):
             trial.report(value, step)
             spent += 1

@@ -17,7 +17,8 @@ from typing import Any
 
 import optuna
 
-from schedsearch.store import TERMINAL, Enqueued, Store, StudyExists, StudyInfo
+from schedsearch.core.records import TrialRecord
+from schedsearch.store import Enqueued, Store, StudyExists, StudyInfo
 
 log = logging.getLogger("schedsearch.rerun")
 
@@ -35,24 +36,11 @@ def fresh_seeds(seed: int, count: int) -> list[int]:
     return seeds
 
 
-def conclude(store: Store, study: StudyInfo) -> None:
-    """Called when a study may be over: completes it, or first starts its re-run phase."""
-    if not store.all_trials_done(study):
-        return
-    if study.spec.rerun_top_k and study.parent_id is None:
-        phases = store.children(study.id)
-        if not phases and start_rerun(store, study):
-            return
-        if phases and phases[0].status not in TERMINAL:
-            return  # the search completes with its re-run phase
-    store.complete(study)
-
-
-def start_rerun(store: Store, study: StudyInfo) -> bool:
+def start(store: Store, study: StudyInfo) -> bool:
     """Queue the top-k complete trials once per fresh seed; False when there is none to run."""
     spec = study.spec
     top = sorted(
-        store.optuna_study(study).get_trials(
+        store.trials.optuna_study(study).get_trials(
             deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)
         ),
         key=lambda t: t.value,  # type: ignore[arg-type, return-value]
@@ -71,14 +59,14 @@ def start_rerun(store: Store, study: StudyInfo) -> bool:
         }
     )
     queued = [
-        Enqueued(t.params, {"rerun_of": t.number, "seed": seed, "search_value": t.value})
+        Enqueued(t.params, TrialRecord(rerun_of=t.number, seed=seed, search_value=t.value).attrs())
         for t in top
         for seed in seeds
     ]
     try:
-        store.create_study(phase, queued, parent_id=study.id)
+        store.studies.create(phase, queued, parent_id=study.id)
     except StudyExists:  # another worker started it first; or a stranger holds the name
-        if not store.children(study.id):
+        if not store.studies.children(study.id):
             log.error("study=%s: the name %s is taken; no re-run", study.name, phase.name)
             return False
     return True
@@ -86,33 +74,35 @@ def start_rerun(store: Store, study: StudyInfo) -> bool:
 
 def _phase(store: Store, study: StudyInfo) -> StudyInfo | None:
     """The study's re-run phase, once begun."""
-    phases = store.children(study.id) if study.spec.rerun_top_k else []
+    phases = store.studies.children(study.id) if study.spec.rerun_top_k else []
     return phases[0] if phases else None
 
 
-def rerun_progress(store: Store, study: StudyInfo) -> dict[str, Any] | None:
+def progress(store: Store, study: StudyInfo) -> dict[str, Any] | None:
     """Status and trials finished of the study's re-run phase; None before it begins."""
     phase = _phase(store, study)
     if phase is None:
         return None
-    finished = store.trial_counts(phase)["finished"]
+    finished = store.trials.counts(phase)["finished"]
     return {"status": phase.status, "finished": finished, "n_trials": phase.n_trials}
 
 
-def rerun_summary(store: Store, study: StudyInfo) -> dict[str, Any] | None:
+def summary(store: Store, study: StudyInfo) -> dict[str, Any] | None:
     """The re-run phase's progress, and per re-run config its search value and the fresh
     seeds' values, mean and spread (best mean first); None before the phase begins."""
     phase = _phase(store, study)
     if phase is None:
         return None
-    runs: dict[int, list[optuna.trial.FrozenTrial]] = {}
-    for trial in store.optuna_study(phase).get_trials(deepcopy=False):
-        done = runs.setdefault(trial.user_attrs["rerun_of"], [])
-        if trial.state == optuna.trial.TrialState.COMPLETE:
-            done.append(trial)
+    runs: dict[int, list[tuple[float, TrialRecord]]] = {}
+    for trial in store.trials.all(phase):
+        record = TrialRecord.of(trial.user_attrs)
+        assert record.rerun_of is not None, "every re-run trial is queued with its origin"
+        done = runs.setdefault(record.rerun_of, [])
+        if trial.state == optuna.trial.TrialState.COMPLETE and trial.value is not None:
+            done.append((trial.value, record))
     candidates = [_candidate(number, trials) for number, trials in runs.items()]
     candidates.sort(key=lambda c: -1.0 if c["mean"] is None else c["mean"], reverse=True)
-    finished = store.trial_counts(phase)["finished"]
+    finished = store.trials.counts(phase)["finished"]
     return {
         "status": phase.status,
         "seeds": study.spec.rerun_seeds,
@@ -122,16 +112,17 @@ def rerun_summary(store: Store, study: StudyInfo) -> dict[str, Any] | None:
     }
 
 
-def _candidate(number: int, trials: list[optuna.trial.FrozenTrial]) -> dict[str, Any]:
-    values = [float(t.value) for t in trials if t.value is not None]
-    tests = [t.user_attrs["test_accuracy"] for t in trials if "test_accuracy" in t.user_attrs]
+def _candidate(number: int, runs: list[tuple[float, TrialRecord]]) -> dict[str, Any]:
+    values = [value for value, _ in runs]
+    tests = [r.test_accuracy for _, r in runs if r.test_accuracy is not None]
+    first = runs[0][1] if runs else TrialRecord()
     return {
         "trial_number": number,
-        "search_value": trials[0].user_attrs["search_value"] if trials else None,
+        "search_value": first.search_value,
         "values": values,
         "mean": statistics.fmean(values) if values else None,
         "std": statistics.stdev(values) if len(values) > 1 else None,
         "test_mean": statistics.fmean(tests) if tests else None,
-        "schedule": trials[0].user_attrs["schedule"] if trials else None,
-        "base_lr": trials[0].user_attrs["base_lr"] if trials else None,
+        "schedule": first.schedule,
+        "base_lr": first.base_lr,
     }

@@ -8,16 +8,15 @@ Defaults come from the literature (Smith's CLR and 1cycle, SGDR, the ResNet step
 user narrows or widens them per family. An override is a fixed value (``0.0``), a list of
 choices (``[1, 2]``), or a range (``{"low": 0.01, "high": 0.3, "log": true}``). Its bounds are
 checked against the schedule config's own field constraints, so the hard limits live in one place
-(``schedsearch.schedules``).
+(``schedsearch.core.schedules``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
-import optuna
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -28,7 +27,17 @@ from pydantic import (
     model_validator,
 )
 
-from schedsearch.schedules import FAMILIES, ScheduleBase
+from schedsearch.core.schedules import FAMILIES, ScheduleBase
+
+
+class Suggests(Protocol):
+    """What sampling needs of a trial: Optuna's ``Trial`` has it, and core stays free of Optuna."""
+
+    def suggest_float(self, name: str, low: float, high: float, *, log: bool = False) -> float: ...
+
+    def suggest_int(self, name: str, low: int, high: int, *, log: bool = False) -> int: ...
+
+    def suggest_categorical(self, name: str, choices: Sequence[Any]) -> Any: ...
 
 
 class SpaceError(ValueError):
@@ -45,7 +54,7 @@ class Float:
     high: float
     log: bool = False
 
-    def suggest(self, trial: optuna.Trial, name: str) -> float:
+    def suggest(self, trial: Suggests, name: str) -> float:
         return trial.suggest_float(name, self.low, self.high, log=self.log)
 
     def contains(self, value: Any) -> bool:
@@ -61,7 +70,7 @@ class Int:
     high: int
     log: bool = False
 
-    def suggest(self, trial: optuna.Trial, name: str) -> int:
+    def suggest(self, trial: Suggests, name: str) -> int:
         return trial.suggest_int(name, self.low, self.high, log=self.log)
 
     def contains(self, value: Any) -> bool:
@@ -75,7 +84,7 @@ class Int:
 class Choice:
     choices: tuple[Any, ...]
 
-    def suggest(self, trial: optuna.Trial, name: str) -> Any:
+    def suggest(self, trial: Suggests, name: str) -> Any:
         return trial.suggest_categorical(name, list(self.choices))
 
     def contains(self, value: Any) -> bool:
@@ -91,7 +100,7 @@ class Fixed:
 
     value: Any
 
-    def suggest(self, trial: optuna.Trial, name: str) -> Any:
+    def suggest(self, trial: Suggests, name: str) -> Any:
         return self.value
 
     def contains(self, value: Any) -> bool:
@@ -331,7 +340,7 @@ def param_name(space: SearchSpace, family: str, param: str) -> str:
     return f"{family}.{param}"
 
 
-def suggest(trial: optuna.Trial, space: SearchSpace) -> SampledSchedule:
+def suggest(trial: Suggests, space: SearchSpace) -> SampledSchedule:
     """Sample a family, then that family's parameters only; return the config they make."""
     family_domain = Choice(space.families) if len(space.families) > 1 else Fixed(space.families[0])
     family = family_domain.suggest(trial, "family")

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from schedsearch.schedules import Constant, Cosine, Linear, MultiStep, OneCycle, ScheduleBase
-from schedsearch.space import SampledSchedule
+from schedsearch.core.schedules import Constant, Cosine, Linear, MultiStep, OneCycle, ScheduleBase
+from schedsearch.core.space import SampledSchedule
 
 RECIPES: dict[str, ScheduleBase] = {
     "constant": Constant(),

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import optuna
-from matplotlib.figure import Figure
 
-from schedsearch.schedules import lr_curve, parse_schedule
-from schedsearch.spec import StudySpec
+from schedsearch.core.curves import lr_curve
+from schedsearch.core.records import TrialRecord
+from schedsearch.core.spec import StudySpec
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 PlotKind = Literal["history", "lr", "curves", "importance"]
 KINDS: tuple[PlotKind, ...] = ("history", "lr", "curves", "importance")
@@ -24,6 +27,8 @@ States = optuna.trial.TrialState
 
 
 def _figure() -> tuple[Figure, object]:
+    from matplotlib.figure import Figure  # only when drawing: the API starts without it
+
     figure = Figure(figsize=(7.0, 4.0), dpi=100, layout="constrained")
     return figure, figure.add_subplot()
 
@@ -69,8 +74,9 @@ def lr_curves(trials: list[optuna.trial.FrozenTrial], spec: StudySpec, ax: objec
     """The LR over the run of the best trials' schedules."""
     steps = 500
     for trial in _top(trials):
-        schedule = parse_schedule(trial.user_attrs["schedule"])
-        curve = lr_curve(schedule, steps, trial.user_attrs["base_lr"])
+        record = TrialRecord.of(trial.user_attrs)
+        schedule = record.config()
+        curve = lr_curve(schedule, steps, record.base_lr or 1.0)
         ax.plot(
             [spec.epochs * i / steps for i in range(steps)],
             curve,
@@ -100,11 +106,11 @@ def learning_curves(trials: list[optuna.trial.FrozenTrial], spec: StudySpec, ax:
 def importance(trials: list[optuna.trial.FrozenTrial], spec: StudySpec, ax: object) -> None:
     """fANOVA importances of the best family's parameters, over that family's trials."""
     top = _top(trials, 1)
-    family = top[0].user_attrs["schedule"]["family"] if top else None
+    family = TrialRecord.of(top[0].user_attrs).family if top else None
     same = [
         t
         for t in trials
-        if t.state == States.COMPLETE and t.user_attrs.get("schedule", {}).get("family") == family
+        if t.state == States.COMPLETE and TrialRecord.of(t.user_attrs).family == family
     ]
     names = sorted({p for t in same for p in t.params if p != "family"})
     if len(same) < 3 or not names:

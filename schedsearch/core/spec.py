@@ -9,15 +9,14 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
     field_validator,
     model_validator,
 )
 
-from schedsearch.data import check_name
-from schedsearch.models import check_model
-from schedsearch.space import DEFAULT_BASE_LR, SearchSpace, SpaceError, domain_json
-from schedsearch.train import TrainConfig
+from schedsearch.core.catalog import check_dataset, check_model
+from schedsearch.core.space import DEFAULT_BASE_LR, SearchSpace, SpaceError, domain_json
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"
 
@@ -46,22 +45,24 @@ class StudySpec(BaseModel):
     pruner: Literal["hyperband", "decay_aware", "median", "successive_halving", "none"] = Field(
         "hyperband",
         description="decay_aware: Hyperband that holds back its verdict on a trial still at its "
-        "peak LR with a decay ahead (see schedsearch.pruners)",
+        "peak LR with a decay ahead (see schedsearch.search.pruners)",
     )
     sampler: Literal["tpe", "random"] = "tpe"
     seed: int = Field(0, ge=0, le=2**31 - 1)
     warm_start: bool = Field(
-        False, description="run the folklore schedules first (see schedsearch.folklore)"
+        False, description="run the folklore schedules first (see schedsearch.core.folklore)"
     )
     rerun_top_k: int = Field(
         0, ge=0, le=20, description="at the end, train the k best configs again with fresh seeds"
     )
     rerun_seeds: int = Field(3, ge=2, le=10, description="fresh seeds per re-run config")
 
+    _space: SearchSpace = PrivateAttr()
+
     @field_validator("dataset")
     @classmethod
     def _known_dataset(cls, value: str) -> str:
-        return check_name(value)
+        return check_dataset(value)
 
     @field_validator("model")
     @classmethod
@@ -70,7 +71,7 @@ class StudySpec(BaseModel):
 
     @model_validator(mode="after")
     def _space_is_valid(self) -> StudySpec:
-        self.search_space()
+        self._space = self._resolve_space()
         if self.rerun_top_k > self.n_trials:
             raise ValueError(
                 f"rerun_top_k ({self.rerun_top_k}) is more than n_trials ({self.n_trials})"
@@ -78,7 +79,11 @@ class StudySpec(BaseModel):
         return self
 
     def search_space(self) -> SearchSpace:
-        """The spec's search space; a bad override raises ValueError naming its spec field."""
+        """The spec's search space, resolved once when the spec was validated."""
+        return self._space
+
+    def _resolve_space(self) -> SearchSpace:
+        """The search space; a bad override raises ValueError naming its spec field."""
         overrides = dict(self.space)
         base_lr = overrides.pop("base_lr", domain_json(DEFAULT_BASE_LR[self.optimizer]))
         raw = {"base_lr": base_lr, "params": overrides}
@@ -88,17 +93,6 @@ class StudySpec(BaseModel):
             return SearchSpace.model_validate(raw)
         except ValidationError as exc:
             raise ValueError(_space_error(exc)) from None
-
-    def train_config(self) -> TrainConfig:
-        return TrainConfig(
-            model=self.model,
-            epochs=self.epochs,
-            batch_size=self.batch_size,
-            optimizer=self.optimizer,
-            weight_decay=self.weight_decay,
-            augment=self.augment,
-            seed=self.seed,
-        )
 
 
 def _space_error(exc: ValidationError) -> str:

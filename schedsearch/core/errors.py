@@ -1,0 +1,24 @@
+"""The errors a user can cause, defined where every layer (and the CLI, without loading the
+layer that raises them) can name them. Each message is one readable line."""
+
+from __future__ import annotations
+
+
+class UserError(Exception):
+    """An error in what the user asked for: the CLI prints it as one line, exit code 2."""
+
+
+class StudyExists(UserError, ValueError):
+    pass
+
+
+class StudyNotFound(UserError, LookupError):
+    pass
+
+
+class DatasetError(UserError, RuntimeError):
+    """A dataset that cannot be had (absent offline, malformed, unknown name)."""
+
+
+class SchemaError(UserError, RuntimeError):
+    """The database's schema is not the one this schedsearch runs on."""

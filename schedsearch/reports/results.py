@@ -1,0 +1,88 @@
+"""Answers read from a study: its status and its best schedule config (CLI and API)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from schedsearch.core.records import TrialRecord
+from schedsearch.core.schedules import ScheduleBase, parse_schedule
+from schedsearch.core.snippet import to_code
+from schedsearch.core.spec import StudySpec
+from schedsearch.core.states import StudyStatus
+from schedsearch.search import rerun
+from schedsearch.store import Store, StudyInfo
+
+
+def study_status(store: Store, key: int | str) -> dict[str, Any]:
+    """Progress, counts, best value, elapsed time, ETA and live workers of one study."""
+    snap = store.trials.snapshot(key)
+    study, counts = snap.study, dict(snap.counts)
+    finished = counts.pop("finished")
+    end = datetime.now(UTC) if study.status.active else study.updated_at
+    remaining = study.n_trials - finished
+    eta = 0.0 if study.status == StudyStatus.COMPLETED else None
+    if study.status.active and remaining > 0 and snap.durations:
+        # mean trial time x trials left, spread over the live workers
+        mean = sum(snap.durations) / len(snap.durations)
+        eta = remaining * mean / max(1, snap.live_workers)
+    return {
+        "id": study.id,
+        "name": study.name,
+        "status": study.status,
+        "n_trials": study.n_trials,
+        "progress": {
+            "finished": finished,
+            "n_trials": study.n_trials,
+            "fraction": round(finished / study.n_trials, 4),
+        },
+        "trials": counts,
+        "best_value": study.best_value,
+        "created_at": study.created_at,
+        "updated_at": study.updated_at,
+        "elapsed_seconds": round((end - study.created_at).total_seconds(), 3),
+        "eta_seconds": None if eta is None else round(eta, 1),
+        "live_workers": snap.live_workers,
+        "error": study.error,
+        "rerun": rerun.progress(store, study),
+        "spec": study.spec,
+    }
+
+
+def best_config(store: Store, study: StudyInfo) -> dict[str, Any] | None:
+    """The best config as JSON that rebuilds it, with a code snippet; None before any trial
+    completes. After a re-run phase, the best is the config with the best mean over fresh
+    seeds (``value`` is that mean; ``rerun`` has every candidate)."""
+    reruns = rerun.summary(store, study)
+    rerun_done = [c for c in reruns["candidates"] if c["mean"] is not None] if reruns else []
+    if rerun_done:
+        top = rerun_done[0]
+        value, number = top["mean"], top["trial_number"]
+        schedule, base_lr = parse_schedule(top["schedule"]), top["base_lr"]
+    else:
+        try:
+            best = store.trials.optuna_study(study).best_trial  # one indexed query, not a scan
+        except ValueError:
+            return None
+        record = TrialRecord.of(best.user_attrs)
+        value, number, schedule, base_lr = best.value, best.number, record.config(), record.base_lr
+    return _config(study.spec, value, number, schedule, base_lr) | {"rerun": reruns}
+
+
+def _config(
+    spec: StudySpec, value: float, number: int, schedule: ScheduleBase, base_lr: float
+) -> dict[str, Any]:
+    return {
+        "value": value,
+        "trial_number": number,
+        "schedule": {"family": schedule.family, "params": schedule.params()},
+        "base_lr": base_lr,
+        "optimizer": {
+            "name": spec.optimizer,
+            "weight_decay": spec.weight_decay,
+            **({"momentum": 0.9, "nesterov": True} if spec.optimizer == "sgd" else {}),
+        },
+        "epochs": spec.epochs,
+        "batch_size": spec.batch_size,
+        "code": to_code(schedule, base_lr=base_lr, optimizer=spec.optimizer),
+    }

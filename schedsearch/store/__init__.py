@@ -1,0 +1,87 @@
+"""Persistence: our tables beside Optuna's RDB tables, on one database URL.
+
+In the manner of ``optuna/storages/_rdb``: one module per concern (``tables``, ``studies``,
+``slots``, ``trials``, ``heartbeats``, ``workers``, ``figures``, ``schema`` and its Alembic
+``migrations``), composed here by ``Store``, a small facade that owns the connections and hands
+each part what it needs. Built on ``core``; knows nothing of training or sampling.
+"""
+
+from __future__ import annotations
+
+import optuna
+
+from schedsearch.core.errors import SchemaError, StudyExists, StudyNotFound
+from schedsearch.store import schema
+from schedsearch.store.database import Database, engine_kwargs, quiet_experimental
+from schedsearch.store.figures import Figures
+from schedsearch.store.heartbeats import Heartbeats
+from schedsearch.store.outages import caused_by_outage
+from schedsearch.store.slots import Slots
+from schedsearch.store.studies import Enqueued, Studies, StudyInfo
+from schedsearch.store.trials import Snapshot, Trials
+from schedsearch.store.workers import Workers
+
+__all__ = [
+    "Enqueued",
+    "SchemaError",
+    "Snapshot",
+    "Store",
+    "StudyExists",
+    "StudyInfo",
+    "StudyNotFound",
+    "caused_by_outage",
+]
+
+
+class Store:
+    """Every read and write of the study database that workers, CLI and API share.
+
+    Opening one checks the schema (creating it on an empty database) and refuses an outdated
+    one with ``SchemaError``. ``heartbeat_interval`` turns on Optuna's heartbeats, which only
+    workers need.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        heartbeat_interval: int | None = None,
+        grace_period: int | None = None,
+        max_retry: int = 3,
+        pool_size: int = 2,
+    ) -> None:
+        self.url = url
+        self.db = Database(self.url, pool_size)
+        schema.ensure(self.db)
+        try:
+            with quiet_experimental():  # heartbeats are "experimental", and what we need
+                self.optuna = optuna.storages.RDBStorage(
+                    self.url,
+                    engine_kwargs=engine_kwargs(self.url),
+                    heartbeat_interval=heartbeat_interval,
+                    grace_period=grace_period,
+                    heartbeat_stale_trial_callback=(
+                        self._on_stale_trial if heartbeat_interval else None
+                    ),
+                    skip_table_creation=True,
+                )
+        except RuntimeError as exc:  # Optuna's own schema check
+            raise SchemaError(
+                f"{exc} With schedsearch, run `{schema.UPGRADE}` instead: it upgrades both."
+            ) from None
+        self.studies = Studies(self.db, self.optuna)
+        self.slots = Slots(self.db)
+        self.trials = Trials(self.db, self.optuna)
+        self.workers = Workers(self.db)
+        self.figures = Figures(self.db)
+        self.heartbeats = Heartbeats(self.optuna, self.studies, self.slots, max_retry)
+
+    def _on_stale_trial(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        self.heartbeats.on_stale_trial(study, trial)
+
+    def ping(self) -> None:
+        self.db.ping()
+
+    def close(self) -> None:
+        self.db.close()
+        self.optuna.engine.dispose()

@@ -1,0 +1,173 @@
+"""The schema's version: created at head on an empty database, checked at every start,
+upgraded only on request (``schedsearch db upgrade``).
+
+In the manner of Optuna's ``_VersionManager``: a process that meets an older or newer schema
+refuses with the command to run instead of running DDL at every start. Alembic owns our
+migrations (``store/migrations``) in a version table of its own, since Optuna already stamps
+``alembic_version`` in the same database. ``HEAD`` is a constant so that the check at start
+needs no Alembic import; a test keeps it equal to the scripts' head.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import optuna
+import sqlalchemy as sa
+
+from schedsearch.core.errors import SchemaError
+from schedsearch.store.database import Database, engine_kwargs, safe_url
+from schedsearch.store.tables import TRIAL_INDEXES, VERSION_TABLE, Base
+
+HEAD = "0002"
+BASELINE = "0001"  # the schema as a9b7f7a and earlier left it (then unversioned by Alembic)
+_LOCK = 0x5C4ED5EA  # pg advisory lock key for schema creation and upgrades
+UPGRADE = "schedsearch db upgrade"
+
+
+def _version(connection: sa.Connection) -> str | None:
+    return connection.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar()
+
+
+@contextmanager
+def _locked(db: Database) -> Iterator[sa.Connection]:
+    """One connection, holding the schema lock on PostgreSQL (creators and upgraders queue)."""
+    with db.engine.connect() as connection:
+        if db.dialect == "postgresql":
+            connection.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": _LOCK})
+            connection.commit()
+        try:
+            yield connection
+        finally:
+            if db.dialect == "postgresql":
+                connection.rollback()
+                connection.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": _LOCK})
+                connection.commit()
+
+
+def ensure(db: Database) -> None:
+    """Create the schema at head on an empty database, else check that it is at head.
+
+    Creation writes the version table first and its row last, so a process racing the creator
+    (SQLite has no schema lock) sees "being created" and waits, never "old".
+    """
+    for attempt in range(50):
+        try:
+            with _locked(db) as connection:
+                tables = set(sa.inspect(connection).get_table_names())
+                if VERSION_TABLE in tables:
+                    found = _version(connection)
+                    if found is None:  # another process is creating it
+                        raise _Busy
+                    if found != HEAD:
+                        raise _outdated(db, f"is at schema {found}")
+                    return
+                if "schedsearch_studies" in tables:
+                    raise _outdated(db, "was made by an older schedsearch")
+                _create(db, connection, "version_info" in tables)
+                return
+        except (_Busy, sa.exc.OperationalError):  # SQLite: a racing creator; wait for it
+            if attempt == 49:
+                raise
+            time.sleep(0.1 * min(attempt + 1, 5))
+
+
+class _Busy(Exception):
+    pass
+
+
+def _outdated(db: Database, what: str) -> SchemaError:
+    return SchemaError(
+        f"the database {safe_url(db.url)} {what}; this schedsearch needs schema {HEAD}: "
+        f"run `{UPGRADE}` (with the same database URL) first"
+    )
+
+
+def _create(db: Database, connection: sa.Connection, optuna_exists: bool) -> None:
+    """Our tables at head (and Optuna's, if the database has none yet)."""
+    if db.dialect == "sqlite":
+        connection.exec_driver_sql("PRAGMA journal_mode=WAL")
+    if not optuna_exists:
+        optuna.storages.RDBStorage(db.url, engine_kwargs=engine_kwargs(db.url)).engine.dispose()
+    connection.exec_driver_sql(
+        f"CREATE TABLE IF NOT EXISTS {VERSION_TABLE} (version_num VARCHAR(32) NOT NULL, "
+        f"CONSTRAINT {VERSION_TABLE}_pkc PRIMARY KEY (version_num))"
+    )
+    connection.commit()
+    Base.metadata.create_all(connection)
+    for name, target in TRIAL_INDEXES.items():
+        connection.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS {name} ON {target}")
+    connection.execute(
+        sa.text(f"INSERT INTO {VERSION_TABLE} (version_num) VALUES (:v)"), {"v": HEAD}
+    )
+    connection.commit()
+
+
+def check_optuna(db: Database) -> None:
+    """Optuna's own schema check, worded as ours (one command upgrades both)."""
+    storage = optuna.storages.RDBStorage(
+        db.url, engine_kwargs=engine_kwargs(db.url), skip_table_creation=True
+    )
+    storage.engine.dispose()
+
+
+def upgrade(url: str) -> list[str]:
+    """Bring the database to head: Optuna's tables first (ours index them), then ours.
+    Returns what was done, one line each."""
+    from alembic import command  # only here: starting a process needs no Alembic
+
+    db = Database(url)
+    done: list[str] = []
+    try:
+        with _locked(db) as connection:
+            tables = set(sa.inspect(connection).get_table_names())
+            if "version_info" in tables:
+                optuna_storage = optuna.storages.RDBStorage(
+                    url, skip_compatibility_check=True, skip_table_creation=True
+                )
+                before = optuna_storage.get_current_version()
+                if before != optuna_storage.get_head_version():
+                    optuna_storage.upgrade()
+                    done.append(f"optuna: {before} -> {optuna_storage.get_head_version()}")
+                optuna_storage.engine.dispose()
+            if VERSION_TABLE not in tables and "schedsearch_studies" not in tables:
+                _create(db, connection, "version_info" in tables)
+                return [*done, f"schedsearch: created at {HEAD}"]
+            config = _alembic_config(connection)
+            if VERSION_TABLE not in tables:  # made before Alembic: the baseline, once complete
+                _complete_baseline(connection)
+                command.stamp(config, BASELINE)
+            before = _version(connection)
+            if before != HEAD:
+                command.upgrade(config, "head")
+                connection.commit()
+                done.append(f"schedsearch: {before or 'unversioned'} -> {HEAD}")
+    finally:
+        db.close()
+    return done or [f"already at head (schedsearch {HEAD})"]
+
+
+def _complete_baseline(connection: sa.Connection) -> None:
+    """What a9b7f7a did at every start, once: schema 1 lacked the re-run phase's column."""
+    columns = {c["name"] for c in sa.inspect(connection).get_columns("schedsearch_studies")}
+    if "parent_id" not in columns:
+        connection.exec_driver_sql("ALTER TABLE schedsearch_studies ADD COLUMN parent_id INTEGER")
+        connection.exec_driver_sql(
+            "CREATE INDEX IF NOT EXISTS ix_schedsearch_studies_parent_id "
+            "ON schedsearch_studies (parent_id)"
+        )
+    for name, target in TRIAL_INDEXES.items():
+        connection.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS {name} ON {target}")
+    connection.commit()
+
+
+def _alembic_config(connection: sa.Connection) -> object:
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(Path(__file__).with_name("migrations")))
+    config.attributes["connection"] = connection
+    return config

@@ -1,0 +1,203 @@
+"""Study rows: create, read, list, change status, delete (with their Optuna studies).
+
+Which status may follow which is the lifecycle's decision (``search.lifecycle``); this module
+only applies a transition atomically, from the statuses it is given.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import optuna
+import sqlalchemy as sa
+
+from schedsearch.core.errors import StudyExists, StudyNotFound
+from schedsearch.core.spec import StudySpec
+from schedsearch.core.states import StudyStatus
+from schedsearch.store.database import Database, aware, now
+from schedsearch.store.tables import StudyRow
+
+
+@dataclass(frozen=True)
+class StudyInfo:
+    """A study as our tables hold it (a plain snapshot, safe to pass between threads)."""
+
+    id: int
+    name: str
+    optuna_study_id: int
+    status: StudyStatus
+    spec: StudySpec
+    n_trials: int
+    claimed: int
+    failures: int
+    error: str | None
+    best_value: float | None
+    created_at: datetime
+    updated_at: datetime
+    parent_id: int | None = None
+
+    @classmethod
+    def of(cls, row: Any) -> StudyInfo:
+        """From an ORM row or a Core row of ``schedsearch_studies``."""
+        return cls(
+            row.id,
+            row.name,
+            row.optuna_study_id,
+            StudyStatus(row.status),
+            _spec(row.spec),
+            row.n_trials,
+            row.claimed,
+            row.failures,
+            row.error,
+            row.best_value,
+            aware(row.created_at),
+            aware(row.updated_at),
+            row.parent_id,
+        )
+
+
+@functools.lru_cache(maxsize=1024)
+def _spec_cached(spec_json: str) -> StudySpec:
+    return StudySpec.model_validate_json(spec_json)
+
+
+def _spec(spec: dict[str, Any]) -> StudySpec:
+    """A study's spec never changes: validate it once per process, not once per request."""
+    return _spec_cached(json.dumps(spec, sort_keys=True))
+
+
+@dataclass(frozen=True)
+class Enqueued:
+    """A trial queued at creation with fixed parameters (Optuna's ``enqueue_trial``)."""
+
+    params: dict[str, Any]
+    user_attrs: dict[str, Any] | None = None
+
+
+TABLE = StudyRow.__table__
+
+
+def select_study(connection: sa.Connection, key: int | str) -> StudyInfo:
+    """A study by id (int or digits) or by name, on an open connection."""
+    row = None
+    if isinstance(key, int) or (key.isdigit() and len(key) < 10):  # ids fit in int4
+        row = connection.execute(sa.select(TABLE).where(TABLE.c.id == int(key))).first()
+    if row is None and isinstance(key, str):
+        row = connection.execute(sa.select(TABLE).where(TABLE.c.name == key)).first()
+    if row is None:
+        raise StudyNotFound(f"no study {key!r}")
+    return StudyInfo.of(row)
+
+
+class Studies:
+    def __init__(self, db: Database, storage: optuna.storages.RDBStorage) -> None:
+        self.db = db
+        self.storage = storage
+
+    def create(
+        self, spec: StudySpec, enqueue: Sequence[Enqueued] = (), parent_id: int | None = None
+    ) -> StudyInfo:
+        """Register the study and create its Optuna study; a taken name raises StudyExists.
+
+        ``enqueue``'s trials are queued before our row exists, so no worker can ask for a
+        trial before they are there: they run first, in order. The spec is stored once, in
+        our row (Optuna's copy would be a second source of truth).
+        """
+        if not spec.name:
+            raise ValueError("a study needs its name before it is stored")
+        try:
+            optuna_study = optuna.create_study(
+                storage=self.storage, study_name=spec.name, direction="maximize"
+            )
+        except optuna.exceptions.DuplicatedStudyError:
+            raise StudyExists(f"a study named {spec.name!r} exists already") from None
+        for trial in enqueue:
+            optuna_study.enqueue_trial(trial.params, user_attrs=trial.user_attrs)
+        moment = now()
+        row = StudyRow(
+            name=spec.name,
+            optuna_study_id=self.storage.get_study_id_from_name(spec.name),
+            status=StudyStatus.QUEUED,
+            spec=spec.model_dump(mode="json"),
+            n_trials=spec.n_trials,
+            claimed=0,
+            failures=0,
+            created_at=moment,
+            updated_at=moment,
+            parent_id=parent_id,
+        )
+        try:
+            with self.db.session() as session:
+                session.add(row)
+        except sa.exc.IntegrityError:
+            optuna.delete_study(study_name=spec.name, storage=self.storage)
+            raise StudyExists(f"a study named {spec.name!r} exists already") from None
+        return StudyInfo.of(row)
+
+    def get(self, key: int | str) -> StudyInfo:
+        """A study by id (int or digits) or by name."""
+        with self.db.reads.connect() as connection:
+            return select_study(connection, key)
+
+    def list(self, limit: int = 50, offset: int = 0) -> tuple[list[StudyInfo], int]:
+        """Newest first, one page, and the total count (re-run phases are shown with their
+        study, not on their own)."""
+        top = TABLE.c.parent_id.is_(None)
+        with self.db.reads.connect() as connection:
+            total = connection.scalar(sa.select(sa.func.count()).select_from(TABLE).where(top))
+            rows = connection.execute(
+                sa.select(TABLE)
+                .where(top)
+                .order_by(TABLE.c.created_at.desc(), TABLE.c.id.desc())
+                .limit(limit)
+                .offset(offset)
+            ).all()
+        return [StudyInfo.of(r) for r in rows], int(total or 0)
+
+    def children(self, study_id: int) -> list[StudyInfo]:
+        """The study's re-run phase, if it has begun (a list: empty, or one study)."""
+        with self.db.reads.connect() as connection:
+            rows = connection.execute(
+                sa.select(TABLE).where(TABLE.c.parent_id == study_id).order_by(TABLE.c.id)
+            ).all()
+        return [StudyInfo.of(row) for row in rows]
+
+    def active(self) -> list[StudyInfo]:
+        """Studies handing out trials, least progress first (so idle workers spread out)."""
+        with self.db.reads.connect() as connection:
+            rows = connection.execute(
+                sa.select(TABLE)
+                .where(TABLE.c.status.in_([s.value for s in StudyStatus if s.active]))
+                .order_by(TABLE.c.claimed * 1.0 / TABLE.c.n_trials, TABLE.c.created_at)
+            ).all()
+        return [StudyInfo.of(r) for r in rows]
+
+    def transition(
+        self,
+        study_id: int,
+        to: StudyStatus,
+        only_from: Sequence[StudyStatus],
+        error: str | None = None,
+    ) -> bool:
+        """Set the status if it is one of ``only_from``, atomically; whether it changed."""
+        values: dict[str, Any] = {"status": to.value, "updated_at": now()}
+        if error is not None:
+            values["error"] = error[:2000]
+        with self.db.engine.begin() as connection:
+            result = connection.execute(
+                sa.update(TABLE)
+                .where(TABLE.c.id == study_id, TABLE.c.status.in_([s.value for s in only_from]))
+                .values(**values)
+            )
+        return result.rowcount == 1
+
+    def delete(self, study: StudyInfo) -> None:
+        """Remove the study and its Optuna study (a re-run phase is deleted by its caller)."""
+        optuna.delete_study(study_name=study.name, storage=self.storage)
+        with self.db.engine.begin() as connection:
+            connection.execute(sa.delete(TABLE).where(TABLE.c.id == study.id))

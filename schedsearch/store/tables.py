@@ -1,0 +1,62 @@
+"""Our tables beside Optuna's: what Optuna does not hold.
+
+Each study's spec, status and trial-slot counter, and the live workers. The slot counter is what
+keeps a study at exactly ``n_trials`` (see ``store.slots``). A change here needs a migration in
+``store/migrations/versions`` (a test compares the two).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import orm
+
+VERSION_TABLE = "schedsearch_alembic_version"  # Optuna's own is ``alembic_version``
+
+
+class Base(orm.DeclarativeBase):
+    pass
+
+
+class StudyRow(Base):
+    __tablename__ = "schedsearch_studies"
+
+    id: orm.Mapped[int] = orm.mapped_column(primary_key=True, autoincrement=True)
+    name: orm.Mapped[str] = orm.mapped_column(sa.String(128), unique=True)
+    optuna_study_id: orm.Mapped[int]
+    status: orm.Mapped[str] = orm.mapped_column(sa.String(16), index=True)
+    spec: orm.Mapped[dict[str, Any]] = orm.mapped_column(sa.JSON)
+    n_trials: orm.Mapped[int]
+    claimed: orm.Mapped[int] = orm.mapped_column(default=0)
+    failures: orm.Mapped[int] = orm.mapped_column(default=0)
+    error: orm.Mapped[str | None] = orm.mapped_column(sa.Text, default=None)
+    # Kept here by the workers so status reads need no join over every trial's value.
+    best_value: orm.Mapped[float | None] = orm.mapped_column(sa.Float, default=None)
+    created_at: orm.Mapped[datetime] = orm.mapped_column(sa.DateTime(timezone=True))
+    updated_at: orm.Mapped[datetime] = orm.mapped_column(sa.DateTime(timezone=True))
+    # A study's re-run phase (top-k configs, fresh seeds) is a study of its own, under it.
+    parent_id: orm.Mapped[int | None] = orm.mapped_column(default=None, index=True)
+
+
+class WorkerRow(Base):
+    __tablename__ = "schedsearch_workers"
+
+    id: orm.Mapped[str] = orm.mapped_column(sa.String(64), primary_key=True)
+    host: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    pid: orm.Mapped[int]
+    device: orm.Mapped[str] = orm.mapped_column(sa.String(32))
+    study_id: orm.Mapped[int | None]
+    trial_number: orm.Mapped[int | None]
+    started_at: orm.Mapped[datetime] = orm.mapped_column(sa.DateTime(timezone=True))
+    last_seen: orm.Mapped[datetime] = orm.mapped_column(sa.DateTime(timezone=True), index=True)
+
+
+# Indexes on Optuna's ``trials`` table: the best-trial and count queries filter by study and
+# state (optuna#5537), and the ETA reads a study's latest trials (without the second, an older
+# study walks every trial of the newer ones).
+TRIAL_INDEXES = {
+    "ix_trials_study_id_state": "trials (study_id, state)",
+    "ix_trials_study_id_trial_id": "trials (study_id, trial_id)",
+}

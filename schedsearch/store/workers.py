@@ -1,0 +1,57 @@
+"""The worker registry: who is alive, where, and on which trial (what status pages count)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from schedsearch.store.database import Database, now
+from schedsearch.store.tables import WorkerRow
+from schedsearch.store.trials import LIVE_WITHIN
+
+
+class Workers:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def seen(
+        self,
+        worker_id: str,
+        host: str,
+        pid: int,
+        device: str,
+        study_id: int | None = None,
+        trial_number: int | None = None,
+    ) -> None:
+        """Record that the worker is alive (and what it runs), inserting it the first time."""
+        moment = now()
+        with self.db.session() as session:
+            row = session.get(WorkerRow, worker_id)
+            if row is None:
+                session.add(
+                    WorkerRow(
+                        id=worker_id,
+                        host=host,
+                        pid=pid,
+                        device=device,
+                        study_id=study_id,
+                        trial_number=trial_number,
+                        started_at=moment,
+                        last_seen=moment,
+                    )
+                )
+            else:
+                row.study_id, row.trial_number, row.last_seen = study_id, trial_number, moment
+
+    def gone(self, worker_id: str) -> None:
+        with self.db.session() as session:
+            session.execute(sa.delete(WorkerRow).where(WorkerRow.id == worker_id))
+
+    def live(self, within: float = LIVE_WITHIN, study_id: int | None = None) -> list[WorkerRow]:
+        since = now() - timedelta(seconds=within)
+        with self.db.session() as session:
+            query = sa.select(WorkerRow).where(WorkerRow.last_seen >= since)
+            if study_id is not None:
+                query = query.where(WorkerRow.study_id == study_id)
+            return list(session.scalars(query))

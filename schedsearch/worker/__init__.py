@@ -1,0 +1,5 @@
+"""The loop that joins search, engine and store: ``schedsearch worker`` and ``schedsearch run``.
+
+``loop`` (one worker: claim, train, report, settle), ``objective`` (one trial), ``fleet`` (a
+process per device), ``runner`` (a whole study on this machine), ``logs``.
+"""
