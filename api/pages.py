@@ -4,6 +4,7 @@ runs. Plots are inline PNGs, so the page needs one authorised request, not five.
 from __future__ import annotations
 
 import base64
+from collections.abc import Mapping
 from html import escape
 from typing import Any
 from urllib.parse import quote
@@ -63,7 +64,10 @@ def study_list(studies: list[dict[str, Any]], token: str | None) -> str:
 
 
 def study_page(
-    status: dict[str, Any], best: dict[str, Any] | None, plots: dict[str, bytes], token: str | None
+    status: dict[str, Any],
+    best: dict[str, Any] | None,
+    plots: Mapping[str, bytes],
+    token: str | None,
 ) -> str:
     progress = status["progress"]
     counts = ", ".join(f"{n} {state}" for state, n in status["trials"].items() if n)

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic.config import JsonDict
 
 from schedsearch.core.schedules import ScheduleConfig
 from schedsearch.core.spec import StudySpec
 from schedsearch.core.states import StudyStatus, TrialState
 
-EXAMPLE_SPEC = {
+EXAMPLE_SPEC: dict[str, Any] = {
     "name": "digits-cosine-vs-onecycle",
     "dataset": "digits",
     "model": "cnn-small",
@@ -28,7 +29,7 @@ class StudyCreate(StudySpec):
     """A study spec as submitted; the name is generated when absent."""
 
     model_config = ConfigDict(
-        extra="forbid", frozen=True, json_schema_extra={"examples": [EXAMPLE_SPEC]}
+        extra="forbid", frozen=True, json_schema_extra={"examples": [cast(JsonDict, EXAMPLE_SPEC)]}
     )
 
 

@@ -73,7 +73,8 @@ def _load_json(text: str, what: str) -> Any:
             try:
                 return yaml.safe_load(text)
             except yaml.YAMLError as exc:
-                raise InputError(f"{what}: {path} is not valid YAML ({exc.problem})") from None
+                problem = getattr(exc, "problem", exc)
+                raise InputError(f"{what}: {path} is not valid YAML ({problem})") from None
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import HTMLResponse
 
@@ -11,7 +13,10 @@ from api.deps import StoreDep
 from schedsearch.reports.plots import KINDS, PlotKind, render
 from schedsearch.reports.results import best_config, study_status
 
-ERRORS = {401: {"description": "missing or wrong token"}, 404: {"description": "no such study"}}
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "missing or wrong token"},
+    404: {"description": "no such study"},
+}
 plots = APIRouter(tags=["plots"], dependencies=[Depends(require_token)])
 ui = APIRouter(
     tags=["ui"], dependencies=[Depends(require_token_or_query)], default_response_class=HTMLResponse
@@ -44,7 +49,7 @@ def study_page(study: str, request: Request, store: StoreDep) -> str:
     info = status["spec"]
     found = store.studies.get(status["id"])
     trials = store.trials.all(found)
-    images = {kind: render(kind, trials, info) for kind in KINDS}
+    images: dict[str, bytes] = {kind: render(kind, trials, info) for kind in KINDS}
     return pages.study_page(
         status, best_config(store, found), images, request.query_params.get("token")
     )

@@ -21,7 +21,9 @@ def list_schedules() -> dict[str, Any]:
     return {
         "families": describe(),
         "base_lr": {name: domain_json(domain) for name, domain in DEFAULT_BASE_LR.items()},
-        "defaults": {name: cls().model_dump(mode="json") for name, cls in FAMILIES.items()},
+        "defaults": {
+            name: cls.model_validate({}).model_dump(mode="json") for name, cls in FAMILIES.items()
+        },
     }
 
 

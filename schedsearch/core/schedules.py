@@ -124,7 +124,7 @@ class Exponential(ScheduleBase):
     final_factor: float = Field(0.01, gt=0.0, le=1.0)
 
     def multiplier(self, u: int, steps: int) -> float:
-        return self.final_factor ** (u / steps)
+        return float(self.final_factor ** (u / steps))
 
     def code(self) -> str:
         return f"lr_scheduler.ExponentialLR(optimizer, gamma={self.final_factor!r} ** (1 / steps))"
@@ -157,7 +157,7 @@ class Polynomial(ScheduleBase):
     end_factor: float = Field(0.0, ge=0.0, le=1.0)
 
     def multiplier(self, u: int, steps: int) -> float:
-        return (
+        return float(
             self.end_factor + (1.0 - self.end_factor) * (1.0 - min(u, steps) / steps) ** self.power
         )
 
@@ -230,7 +230,7 @@ class Cyclic(ScheduleBase):
             "triangular2": 1 / 2 ** (cycle - 1),
             "exp_range": (self.amplitude_decay ** (1 / steps)) ** u,
         }[self.mode]
-        return self.min_factor + (1.0 - self.min_factor) * max(0.0, 1.0 - x) * scale
+        return float(self.min_factor + (1.0 - self.min_factor) * max(0.0, 1.0 - x) * scale)
 
     def code(self) -> str:
         return (

@@ -58,7 +58,7 @@ class Float:
         return trial.suggest_float(name, self.low, self.high, log=self.log)
 
     def contains(self, value: Any) -> bool:
-        return self.low <= value <= self.high
+        return bool(self.low <= value <= self.high)
 
     def nearest(self, value: Any) -> float:
         return min(max(float(value), self.low), self.high)
@@ -77,7 +77,7 @@ class Int:
         return isinstance(value, int) and self.low <= value <= self.high
 
     def nearest(self, value: Any) -> int:
-        return min(max(round(value), self.low), self.high)
+        return int(min(max(round(value), self.low), self.high))
 
 
 @dataclass(frozen=True)
@@ -104,7 +104,7 @@ class Fixed:
         return self.value
 
     def contains(self, value: Any) -> bool:
-        return value == self.value
+        return bool(value == self.value)
 
     def nearest(self, value: Any) -> Any:
         return None  # never sampled, so never given

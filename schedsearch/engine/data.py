@@ -12,6 +12,7 @@ themselves live in ``core.catalog``, so specs are checked without torch.
 
 from __future__ import annotations
 
+import functools
 import pickle
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -100,7 +101,9 @@ def _torchvision(name: str, cls_name: str) -> Callable[[Path, bool], Raw]:
             except RuntimeError:
                 if not download:
                     raise _absent(name, root) from None
-                ds = _download(lambda t=train: cls(str(root), train=t, download=True), name, root)
+                ds = _download(
+                    functools.partial(cls, str(root), train=train, download=True), name, root
+                )
             splits += [ds.data.numpy()[:, None], ds.targets.numpy()]
         return splits[0], splits[1], splits[2], splits[3]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from contextlib import nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -89,7 +89,9 @@ def make_optimizer(model: nn.Module, config: TrainConfig, lr: float) -> torch.op
     return torch.optim.SGD(groups, lr=lr, momentum=config.momentum, nesterov=True)
 
 
-def _precision(device: torch.device) -> tuple[Callable[[], object], torch.memory_format]:
+def _precision(
+    device: torch.device,
+) -> tuple[Callable[[], AbstractContextManager[Any]], torch.memory_format]:
     if device.type == "cuda":
         return (lambda: torch.autocast("cuda", dtype=torch.bfloat16)), torch.channels_last
     return nullcontext, torch.contiguous_format
@@ -123,7 +125,7 @@ def train(
     torch.manual_seed(config.seed)
     generator = torch.Generator(device=device).manual_seed(config.seed)
     model = build_model(config.model, data.shape, data.num_classes)
-    model = model.to(device, memory_format=memory_format)
+    model = model.to(device, memory_format=memory_format)  # type: ignore[call-overload]
     optimizer = make_optimizer(model, config, base_lr)
     n = len(data.train_x)
     batch = min(config.batch_size, n)

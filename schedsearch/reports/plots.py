@@ -8,6 +8,7 @@ API's worker threads.
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Literal
 
@@ -18,6 +19,7 @@ from schedsearch.core.records import TrialRecord
 from schedsearch.core.spec import StudySpec
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
 PlotKind = Literal["history", "lr", "curves", "importance"]
@@ -26,7 +28,7 @@ TOP = 5
 States = optuna.trial.TrialState
 
 
-def _figure() -> tuple[Figure, object]:
+def _figure() -> tuple[Figure, Axes]:
     from matplotlib.figure import Figure  # only when drawing: the API starts without it
 
     figure = Figure(figsize=(7.0, 4.0), dpi=100, layout="constrained")
@@ -37,18 +39,24 @@ def _finished(trials: list[optuna.trial.FrozenTrial]) -> list[optuna.trial.Froze
     return [t for t in trials if t.state in (States.COMPLETE, States.PRUNED)]
 
 
+def _value(trial: optuna.trial.FrozenTrial) -> float:
+    """A complete trial's value (Optuna types it optional for the other states)."""
+    assert trial.value is not None, "a complete trial has its value"
+    return trial.value
+
+
 def _top(trials: list[optuna.trial.FrozenTrial], k: int = TOP) -> list[optuna.trial.FrozenTrial]:
     complete = [t for t in trials if t.state == States.COMPLETE and t.value is not None]
-    return sorted(complete, key=lambda t: (-t.value, t.number))[:k]
+    return sorted(complete, key=lambda t: (-_value(t), t.number))[:k]
 
 
-def history(trials: list[optuna.trial.FrozenTrial], spec: StudySpec, ax: object) -> None:
+def history(trials: list[optuna.trial.FrozenTrial], spec: StudySpec, ax: Axes) -> None:
     """Each trial's value by trial number, pruned trials at their last report, and the best."""
     complete = [t for t in trials if t.state == States.COMPLETE]
     pruned = [t for t in trials if t.state == States.PRUNED and t.intermediate_values]
     ax.scatter(
         [t.number for t in complete],
-        [t.value for t in complete],
+        [_value(t) for t in complete],
         s=18,
         label="complete",
         color="tab:blue",
@@ -61,16 +69,16 @@ def history(trials: list[optuna.trial.FrozenTrial], spec: StudySpec, ax: object)
         label="pruned (last report)",
         color="tab:gray",
     )
-    best, xs, ys = None, [], []
+    best, xs, ys = -math.inf, [], []
     for trial in sorted(complete, key=lambda t: t.number):
-        best = trial.value if best is None else max(best, trial.value)
+        best = max(best, _value(trial))
         xs.append(trial.number)
         ys.append(best)
     ax.step(xs, ys, where="post", color="tab:red", label="best so far")
     ax.set(title="Optimisation history", xlabel="trial", ylabel="validation accuracy")
 
 
-def lr_curves(trials: list[optuna.trial.FrozenTrial], spec: StudySpec, ax: object) -> None:
+def lr_curves(trials: list[optuna.trial.FrozenTrial], spec: StudySpec, ax: Axes) -> None:
     """The LR over the run of the best trials' schedules."""
     steps = 500
     for trial in _top(trials):
@@ -85,7 +93,7 @@ def lr_curves(trials: list[optuna.trial.FrozenTrial], spec: StudySpec, ax: objec
     ax.set(title=f"LR schedules of the top {TOP} trials", xlabel="epoch", ylabel="learning rate")
 
 
-def learning_curves(trials: list[optuna.trial.FrozenTrial], spec: StudySpec, ax: object) -> None:
+def learning_curves(trials: list[optuna.trial.FrozenTrial], spec: StudySpec, ax: Axes) -> None:
     """Validation accuracy per epoch; pruned trials dashed, the best one bold."""
     top = _top(trials, 1)
     best = top[0].number if top else None
@@ -103,7 +111,7 @@ def learning_curves(trials: list[optuna.trial.FrozenTrial], spec: StudySpec, ax:
     ax.set(title="Learning curves", xlabel="epoch", ylabel="validation accuracy")
 
 
-def importance(trials: list[optuna.trial.FrozenTrial], spec: StudySpec, ax: object) -> None:
+def importance(trials: list[optuna.trial.FrozenTrial], spec: StudySpec, ax: Axes) -> None:
     """fANOVA importances of the best family's parameters, over that family's trials."""
     top = _top(trials, 1)
     family = TrialRecord.of(top[0].user_attrs).family if top else None
@@ -132,7 +140,7 @@ def importance(trials: list[optuna.trial.FrozenTrial], spec: StudySpec, ax: obje
     ax.set(title=f"Parameter importance ({family}, {len(same)} trials)", xlabel="importance")
 
 
-DRAW: dict[str, Callable[[list[optuna.trial.FrozenTrial], StudySpec, object], None]] = {
+DRAW: dict[str, Callable[[list[optuna.trial.FrozenTrial], StudySpec, Axes], None]] = {
     "history": history,
     "lr": lr_curves,
     "curves": learning_curves,

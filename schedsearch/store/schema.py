@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import optuna
 import sqlalchemy as sa
@@ -22,6 +23,9 @@ from schedsearch.core.errors import SchemaError
 from schedsearch.store.database import Database, engine_kwargs, safe_url
 from schedsearch.store.tables import TRIAL_INDEXES, VERSION_TABLE, Base
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 HEAD = "0002"
 BASELINE = "0001"  # the schema as a9b7f7a and earlier left it (then unversioned by Alembic)
 _LOCK = 0x5C4ED5EA  # pg advisory lock key for schema creation and upgrades
@@ -29,7 +33,8 @@ UPGRADE = "schedsearch db upgrade"
 
 
 def _version(connection: sa.Connection) -> str | None:
-    return connection.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar()
+    found = connection.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar()
+    return None if found is None else str(found)
 
 
 @contextmanager
@@ -121,6 +126,7 @@ def upgrade(url: str) -> list[str]:
 
     db = Database(url)
     done: list[str] = []
+    before: str | None
     try:
         with _locked(db) as connection:
             tables = set(sa.inspect(connection).get_table_names())
@@ -164,7 +170,7 @@ def _complete_baseline(connection: sa.Connection) -> None:
     connection.commit()
 
 
-def _alembic_config(connection: sa.Connection) -> object:
+def _alembic_config(connection: sa.Connection) -> Config:
     from alembic.config import Config
 
     config = Config()

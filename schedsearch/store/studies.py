@@ -6,12 +6,13 @@ only applies a transition atomically, from the statuses it is given.
 
 from __future__ import annotations
 
+import builtins
 import functools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import optuna
 import sqlalchemy as sa
@@ -79,7 +80,7 @@ class Enqueued:
     user_attrs: dict[str, Any] | None = None
 
 
-TABLE = StudyRow.__table__
+TABLE = cast(sa.Table, StudyRow.__table__)
 
 
 def select_study(connection: sa.Connection, key: int | str) -> StudyInfo:
@@ -144,7 +145,7 @@ class Studies:
         with self.db.reads.connect() as connection:
             return select_study(connection, key)
 
-    def list(self, limit: int = 50, offset: int = 0) -> tuple[list[StudyInfo], int]:
+    def list(self, limit: int = 50, offset: int = 0) -> tuple[builtins.list[StudyInfo], int]:
         """Newest first, one page, and the total count (re-run phases are shown with their
         study, not on their own)."""
         top = TABLE.c.parent_id.is_(None)
@@ -159,7 +160,7 @@ class Studies:
             ).all()
         return [StudyInfo.of(r) for r in rows], int(total or 0)
 
-    def children(self, study_id: int) -> list[StudyInfo]:
+    def children(self, study_id: int) -> builtins.list[StudyInfo]:
         """The study's re-run phase, if it has begun (a list: empty, or one study)."""
         with self.db.reads.connect() as connection:
             rows = connection.execute(
@@ -167,7 +168,7 @@ class Studies:
             ).all()
         return [StudyInfo.of(row) for row in rows]
 
-    def active(self) -> list[StudyInfo]:
+    def active(self) -> builtins.list[StudyInfo]:
         """Studies handing out trials, least progress first (so idle workers spread out)."""
         with self.db.reads.connect() as connection:
             rows = connection.execute(

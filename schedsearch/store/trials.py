@@ -7,8 +7,10 @@ Counts and durations are plain SQL over Optuna's ``trials`` table through our in
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import optuna
 import sqlalchemy as sa
@@ -73,7 +75,7 @@ class Trials:
         with self.db.reads.connect() as connection:
             study = select_study(connection, key)
             counts, workers = _tally(connection, study)
-            durations = []
+            durations: Sequence[Any] = []
             if study.status.active:  # only an unfinished study needs an ETA
                 durations = connection.execute(_DURATIONS, {"s": study.optuna_study_id}).all()
         seconds = [(aware(end) - aware(start)).total_seconds() for start, end in durations]
