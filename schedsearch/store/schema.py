@@ -146,6 +146,7 @@ def upgrade(url: str) -> list[str]:
             if VERSION_TABLE not in tables:  # made before Alembic: the baseline, once complete
                 _complete_baseline(connection)
                 command.stamp(config, BASELINE)
+                done.append(f"schedsearch: unversioned, made before Alembic: stamped {BASELINE}")
             before = _version(connection)
             if before != HEAD:
                 command.upgrade(config, "head")
