@@ -1,0 +1,42 @@
+"""Settings: one reader of the environment, documented where users look."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from schedsearch.settings import Settings, settings_table
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_the_readme_table_is_the_settings_class() -> None:
+    assert settings_table() in (ROOT / "README.md").read_text()
+
+
+def test_the_environment_is_read_and_flags_win(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SCHEDSEARCH_STATUS_TTL", "0")
+    monkeypatch.setenv("SCHEDSEARCH_API_TOKEN", "secret")
+    settings = Settings()
+    assert settings.status_ttl == 0.0 and settings.token == "secret"
+    assert "secret" not in repr(settings)  # a secret never shows in logs or tracebacks
+    assert Settings(api_token=None).token is None
+
+
+def test_a_bad_value_names_its_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SCHEDSEARCH_HEARTBEAT_INTERVAL", "soon")
+    with pytest.raises(ValueError, match="heartbeat_interval"):
+        Settings()
+
+
+def test_nothing_else_reads_the_environment() -> None:
+    """``os.environ`` and ``os.getenv`` appear in settings.py only (``serve --workers N``
+    writes one variable for uvicorn's processes: the one exception, documented there)."""
+    readers = []
+    for path in [*(ROOT / "schedsearch").rglob("*.py"), *(ROOT / "api").rglob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Attribute) and node.attr in ("environ", "getenv"):
+                readers.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert [r.split(":")[0] for r in readers] == ["schedsearch/cli.py"], readers
