@@ -33,6 +33,12 @@ def span(fraction: float, steps: int) -> int:
     return max(1, round(fraction * steps))
 
 
+def scheduler_call(name: str, *args: str, **kwargs: str) -> str:
+    """``lr_scheduler.NAME(optimizer, *args, k=v, ...)``: arguments already written as code."""
+    rendered = ", ".join(["optimizer", *args, *(f"{k}={v}" for k, v in kwargs.items())])
+    return f"lr_scheduler.{name}({rendered})"
+
+
 def warmup_steps(warmup: float, total_steps: int) -> int:
     """Warm-up length in steps; the family always keeps at least one step of its own."""
     return min(round(warmup * total_steps), total_steps - 1)
@@ -73,7 +79,7 @@ class Constant(ScheduleBase):
         return 1.0
 
     def code(self) -> str:
-        return "lr_scheduler.ConstantLR(optimizer, factor=1.0, total_iters=0)"
+        return scheduler_call("ConstantLR", factor="1.0", total_iters="0")
 
 
 class Step(ScheduleBase):
@@ -87,10 +93,8 @@ class Step(ScheduleBase):
         return self.gamma ** (u // span(self.step_size, steps))
 
     def code(self) -> str:
-        return (
-            f"lr_scheduler.StepLR(optimizer, step_size=span({self.step_size!r}, steps), "
-            f"gamma={self.gamma!r})"
-        )
+        step_size = f"span({self.step_size!r}, steps)"
+        return scheduler_call("StepLR", step_size=step_size, gamma=repr(self.gamma))
 
 
 class MultiStep(ScheduleBase):
@@ -111,10 +115,8 @@ class MultiStep(ScheduleBase):
         return self.gamma ** sum(u >= span(m, steps) for m in self.milestones)
 
     def code(self) -> str:
-        return (
-            f"lr_scheduler.MultiStepLR(optimizer, milestones=[span(m, steps) for m in "
-            f"{list(self.milestones)!r}], gamma={self.gamma!r})"
-        )
+        milestones = f"[span(m, steps) for m in {list(self.milestones)!r}]"
+        return scheduler_call("MultiStepLR", milestones=milestones, gamma=repr(self.gamma))
 
 
 class Exponential(ScheduleBase):
@@ -127,7 +129,7 @@ class Exponential(ScheduleBase):
         return float(self.final_factor ** (u / steps))
 
     def code(self) -> str:
-        return f"lr_scheduler.ExponentialLR(optimizer, gamma={self.final_factor!r} ** (1 / steps))"
+        return scheduler_call("ExponentialLR", gamma=f"{self.final_factor!r} ** (1 / steps)")
 
 
 class Linear(ScheduleBase):
@@ -140,9 +142,8 @@ class Linear(ScheduleBase):
         return 1.0 + (self.end_factor - 1.0) * min(u, steps) / steps
 
     def code(self) -> str:
-        return (
-            "lr_scheduler.LinearLR(optimizer, start_factor=1.0, "
-            f"end_factor={self.end_factor!r}, total_iters=steps)"
+        return scheduler_call(
+            "LinearLR", start_factor="1.0", end_factor=repr(self.end_factor), total_iters="steps"
         )
 
 
@@ -163,9 +164,8 @@ class Polynomial(ScheduleBase):
 
     def code(self) -> str:
         e, p = self.end_factor, self.power
-        return (
-            f"lr_scheduler.LambdaLR(optimizer, lambda u: {e!r} + (1 - {e!r}) * "
-            f"(1 - min(u, steps) / steps) ** {p!r})"
+        return scheduler_call(
+            "LambdaLR", f"lambda u: {e!r} + (1 - {e!r}) * (1 - min(u, steps) / steps) ** {p!r}"
         )
 
 
@@ -179,9 +179,8 @@ class Cosine(ScheduleBase):
         return self.eta_min + (1.0 - self.eta_min) * (1.0 + math.cos(math.pi * u / steps)) / 2.0
 
     def code(self) -> str:
-        return (
-            "lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps, "
-            f"eta_min={self.eta_min!r} * base)"
+        return scheduler_call(
+            "CosineAnnealingLR", T_max="steps", eta_min=f"{self.eta_min!r} * base"
         )
 
 
@@ -201,10 +200,11 @@ class CosineRestarts(ScheduleBase):
         return self.eta_min + (1.0 - self.eta_min) * (1.0 + math.cos(math.pi * u / period)) / 2.0
 
     def code(self) -> str:
-        return (
-            "lr_scheduler.CosineAnnealingWarmRestarts(optimizer, "
-            f"T_0=span({self.first_period!r}, steps), T_mult={self.t_mult!r}, "
-            f"eta_min={self.eta_min!r} * base)"
+        return scheduler_call(
+            "CosineAnnealingWarmRestarts",
+            T_0=f"span({self.first_period!r}, steps)",
+            T_mult=repr(self.t_mult),
+            eta_min=f"{self.eta_min!r} * base",
         )
 
 
@@ -233,10 +233,14 @@ class Cyclic(ScheduleBase):
         return float(self.min_factor + (1.0 - self.min_factor) * max(0.0, 1.0 - x) * scale)
 
     def code(self) -> str:
-        return (
-            f"lr_scheduler.CyclicLR(optimizer, base_lr={self.min_factor!r} * base, max_lr=base, "
-            f"step_size_up=span({self.half_cycle!r}, steps), mode={self.mode!r}, "
-            f"gamma={self.amplitude_decay!r} ** (1 / steps), cycle_momentum=False)"
+        return scheduler_call(
+            "CyclicLR",
+            base_lr=f"{self.min_factor!r} * base",
+            max_lr="base",
+            step_size_up=f"span({self.half_cycle!r}, steps)",
+            mode=repr(self.mode),
+            gamma=f"{self.amplitude_decay!r} ** (1 / steps)",
+            cycle_momentum="False",
         )
 
 
@@ -275,11 +279,15 @@ class OneCycle(ScheduleBase):
         return (b - a) * pct + a
 
     def code(self) -> str:
-        return (
-            "lr_scheduler.OneCycleLR(optimizer, max_lr=base, total_steps=steps, "
-            f"pct_start={self.rise_code()}, anneal_strategy={self.anneal!r}, "
-            f"div_factor={self.div_factor!r}, final_div_factor={self.final_div_factor!r}, "
-            "cycle_momentum=False)"
+        return scheduler_call(
+            "OneCycleLR",
+            max_lr="base",
+            total_steps="steps",
+            pct_start=self.rise_code(),
+            anneal_strategy=repr(self.anneal),
+            div_factor=repr(self.div_factor),
+            final_div_factor=repr(self.final_div_factor),
+            cycle_momentum="False",
         )
 
 
@@ -302,10 +310,13 @@ class Plateau(ScheduleBase):
         return 1.0  # without metrics the LR stays put; see ``lr_curve(metrics=...)``
 
     def code(self) -> str:
-        return (
-            f"lr_scheduler.ReduceLROnPlateau(optimizer, mode={self.mode!r}, "
-            f"factor={self.factor!r}, patience={self.patience!r}, "
-            f"threshold={self.threshold!r}, min_lr={self.min_factor!r} * base)"
+        return scheduler_call(
+            "ReduceLROnPlateau",
+            mode=repr(self.mode),
+            factor=repr(self.factor),
+            patience=repr(self.patience),
+            threshold=repr(self.threshold),
+            min_lr=f"{self.min_factor!r} * base",
         )
 
     def reductions(self, metrics: Sequence[float]) -> list[int]:

@@ -50,6 +50,8 @@ class SpaceError(ValueError):
 
 @dataclass(frozen=True)
 class Float:
+    """A range of reals; ``log`` samples it by order of magnitude."""
+
     low: float
     high: float
     log: bool = False
@@ -64,20 +66,17 @@ class Float:
         return min(max(float(value), self.low), self.high)
 
 
-@dataclass(frozen=True)
-class Int:
-    low: int
-    high: int
-    log: bool = False
+class Int(Float):
+    """A range of whole numbers (its bounds are whole numbers too)."""
 
     def suggest(self, trial: Suggests, name: str) -> int:
-        return trial.suggest_int(name, self.low, self.high, log=self.log)
+        return trial.suggest_int(name, int(self.low), int(self.high), log=self.log)
 
     def contains(self, value: Any) -> bool:
-        return isinstance(value, int) and self.low <= value <= self.high
+        return isinstance(value, int) and super().contains(value)
 
     def nearest(self, value: Any) -> int:
-        return int(min(max(round(value), self.low), self.high))
+        return round(super().nearest(value))
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,8 @@ TRANSITIONS: dict[StudyStatus, tuple[StudyStatus, ...]] = {
 
 def move(store: Store, study_id: int, to: StudyStatus, error: str | None = None) -> bool:
     """Apply one transition if the study's status allows it; whether it happened."""
-    return store.studies.transition(study_id, to, TRANSITIONS[to], error)
+    allowed = TRANSITIONS.get(to, ())  # nothing moves (back) to queued
+    return bool(allowed) and store.studies.transition(study_id, to, allowed, error)
 
 
 def default_name(spec: StudySpec) -> str:

@@ -26,23 +26,22 @@ class Workers:
     ) -> None:
         """Record that the worker is alive (and what it runs), inserting it the first time."""
         moment = now()
-        with self.db.session() as session:
-            row = session.get(WorkerRow, worker_id)
-            if row is None:
-                session.add(
-                    WorkerRow(
+        running = {"study_id": study_id, "trial_number": trial_number, "last_seen": moment}
+        with self.db.engine.begin() as connection:  # one UPDATE on every beat but the first
+            updated = connection.execute(
+                sa.update(WorkerRow).where(WorkerRow.id == worker_id).values(**running)
+            ).rowcount
+            if not updated:
+                connection.execute(
+                    sa.insert(WorkerRow).values(
                         id=worker_id,
                         host=host,
                         pid=pid,
                         device=device,
-                        study_id=study_id,
-                        trial_number=trial_number,
                         started_at=moment,
-                        last_seen=moment,
+                        **running,
                     )
                 )
-            else:
-                row.study_id, row.trial_number, row.last_seen = study_id, trial_number, moment
 
     def gone(self, worker_id: str) -> None:
         with self.db.session() as session:
