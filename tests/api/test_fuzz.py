@@ -15,7 +15,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from api.main import create_app
-from schedsearch.spec import StudySpec
+from schedsearch.core.spec import StudySpec
+from schedsearch.settings import Settings
 from schedsearch.store import Store
 
 CHECKS = [
@@ -31,8 +32,8 @@ def _app_with_studies() -> object:
     url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='schedsearch-fuzz-')) / 'fuzz.db'}"
     store = Store(url)
     for name in ("1", "fuzzed", "other"):
-        store.create_study(StudySpec(name=name, n_trials=3, epochs=1))
-    return create_app(url, token="")
+        store.studies.create(StudySpec(name=name, n_trials=3, epochs=1))
+    return create_app(Settings(database_url=url, api_token=None))
 
 
 schema = schemathesis.openapi.from_asgi("/openapi.json", _app_with_studies())

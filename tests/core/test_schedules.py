@@ -1,4 +1,6 @@
-"""Every schedule family: closed form, torch stepping a real optimizer, warm-up, JSON, snippet."""
+"""Every schedule family without torch: closed form against the textbook formula, warm-up,
+shape across run lengths, JSON, bad configs, the snippet's text. (The torch schedulers and the
+executed snippet are checked step for step in ``tests/engine/test_schedulers.py``.)"""
 
 from __future__ import annotations
 
@@ -6,20 +8,12 @@ import itertools
 import math
 
 import pytest
-import torch
 from pydantic import ValidationError
 
-from schedsearch.schedules import (
-    FAMILIES,
-    ScheduleBase,
-    build_scheduler,
-    lr_curve,
-    parse_schedule,
-    to_code,
-)
-
-BASE_LR = 0.1
-LENGTHS = [(1, 1), (2, 1), (7, 1), (5, 20), (30, 11)]  # (epochs, steps_per_epoch)
+from schedsearch.core.curves import lr_curve
+from schedsearch.core.schedules import FAMILIES, ScheduleBase, parse_schedule
+from schedsearch.core.snippet import to_code
+from tests.core.schedule_cases import BASE_LR, CONFIGS, LENGTHS, WARMED, ids
 
 
 def textbook(u: int, n: int, config: ScheduleBase) -> float:
@@ -79,83 +73,6 @@ def textbook(u: int, n: int, config: ScheduleBase) -> float:
     raise AssertionError(c.family)
 
 
-CONFIGS = [
-    {"family": "constant"},
-    {"family": "step"},
-    {"family": "step", "step_size": 0.2, "gamma": 0.5},
-    {"family": "multistep"},
-    {"family": "multistep", "milestones": [0.3, 0.6, 0.9], "gamma": 0.3},
-    {"family": "exponential", "final_factor": 0.05},
-    {"family": "linear"},
-    {"family": "linear", "end_factor": 0.1},
-    {"family": "polynomial", "power": 0.5, "end_factor": 0.05},
-    {"family": "polynomial", "power": 2.0},
-    {"family": "cosine"},
-    {"family": "cosine", "eta_min": 0.05},
-    {"family": "cosine_restarts", "first_period": 0.2, "t_mult": 1, "eta_min": 0.01},
-    {"family": "cosine_restarts", "first_period": 0.1, "t_mult": 2},
-    {"family": "cyclic", "mode": "triangular", "half_cycle": 0.1},
-    {"family": "cyclic", "mode": "triangular2", "half_cycle": 0.05, "min_factor": 0.2},
-    {"family": "cyclic", "mode": "exp_range", "half_cycle": 0.1, "amplitude_decay": 0.1},
-    {"family": "one_cycle"},
-    {"family": "one_cycle", "pct_start": 0.4, "anneal": "linear", "div_factor": 10.0},
-    {"family": "one_cycle", "pct_start": 0.5},  # a one-step rise at 2 steps: torch divides by 0
-    {"family": "plateau"},
-]
-WARMED = [{**c, "warmup": 0.1} for c in CONFIGS] + [{"family": "cosine", "warmup": 0.35}]
-
-
-def ids(config: dict) -> str:
-    return "-".join(f"{v}" for v in config.values())
-
-
-def torch_lrs(config: dict, epochs: int, steps_per_epoch: int, metrics=None) -> list[float]:
-    """The LR torch actually used at each step, training a real (tiny) model."""
-    torch.manual_seed(0)
-    model = torch.nn.Linear(3, 2)
-    optimizer = torch.optim.SGD(model.parameters(), lr=BASE_LR, momentum=0.9)
-    schedule = build_scheduler(optimizer, config, epochs * steps_per_epoch, steps_per_epoch)
-    seen = []
-    for epoch in range(epochs):
-        for _ in range(steps_per_epoch):
-            seen.append(optimizer.param_groups[0]["lr"])
-            loss = model(torch.randn(4, 3)).square().mean()
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            schedule.step()
-        if metrics is not None:
-            schedule.epoch_end(metrics[epoch])
-    return seen
-
-
-def snippet_lrs(config: dict, epochs: int, steps_per_epoch: int, metrics=None) -> list[float]:
-    """The LR of ``to_code``'s snippet, executed in a fresh namespace, driven as it says."""
-    namespace: dict = {}
-    exec(to_code(config), namespace)
-    model = torch.nn.Linear(3, 2)
-    optimizer = torch.optim.SGD(model.parameters(), lr=BASE_LR, momentum=0.9)
-    built = namespace["make_scheduler"](optimizer, epochs * steps_per_epoch)
-    ramp, plateau = built if isinstance(built, tuple) else (None, None)
-    seen, done = [], 0
-    for epoch in range(epochs):
-        for _ in range(steps_per_epoch):
-            seen.append(optimizer.param_groups[0]["lr"])
-            optimizer.step()
-            done += 1
-            if plateau is None:
-                built.step()
-            elif ramp is not None and done <= ramp.total_iters:
-                ramp.step()
-        if (
-            plateau is not None
-            and metrics is not None
-            and (ramp is None or done >= ramp.total_iters)
-        ):
-            plateau.step(metrics[epoch])
-    return seen
-
-
 @pytest.mark.parametrize("config", CONFIGS, ids=ids)
 @pytest.mark.parametrize(("epochs", "steps_per_epoch"), LENGTHS)
 def test_curve_matches_textbook_formula(config: dict, epochs: int, steps_per_epoch: int) -> None:
@@ -165,34 +82,11 @@ def test_curve_matches_textbook_formula(config: dict, epochs: int, steps_per_epo
     assert lr_curve(config, total, BASE_LR) == pytest.approx(expected, rel=1e-9, abs=1e-12)
 
 
-@pytest.mark.parametrize("config", CONFIGS + WARMED, ids=ids)
-@pytest.mark.parametrize(("epochs", "steps_per_epoch"), LENGTHS)
-def test_curve_matches_torch_and_snippet(config: dict, epochs: int, steps_per_epoch: int) -> None:
-    total = epochs * steps_per_epoch
-    curve = lr_curve(config, total, BASE_LR, steps_per_epoch)
-    assert torch_lrs(config, epochs, steps_per_epoch) == pytest.approx(curve, rel=1e-9, abs=1e-12)
-    assert snippet_lrs(config, epochs, steps_per_epoch) == pytest.approx(curve, rel=1e-12)
-
-
-@pytest.mark.parametrize("warmup", [0.0, 0.2])
-@pytest.mark.parametrize(("epochs", "steps_per_epoch"), [(1, 1), (12, 1), (10, 7)])
-def test_plateau_follows_the_metric(warmup: float, epochs: int, steps_per_epoch: int) -> None:
-    config = {"family": "plateau", "factor": 0.5, "patience": 1, "warmup": warmup}
-    metrics = [0.5, 0.6, 0.6, 0.6, 0.7, 0.7, 0.7, 0.7, 0.9, 0.9, 0.9, 0.9][:epochs]
-    total = epochs * steps_per_epoch
-    curve = lr_curve(config, total, BASE_LR, steps_per_epoch, metrics)
-    assert torch_lrs(config, epochs, steps_per_epoch, metrics) == pytest.approx(curve)
-    assert snippet_lrs(config, epochs, steps_per_epoch, metrics) == pytest.approx(curve)
-    if epochs == 12 and warmup == 0.0:  # two bad epochs after 0.6 and after 0.7, 0.9: three cuts
-        assert curve[-1] == pytest.approx(BASE_LR * 0.5**3)
-
-
 def test_plateau_respects_min_lr_and_mode_min() -> None:
     config = {"family": "plateau", "factor": 0.1, "patience": 0, "min_factor": 0.05, "mode": "min"}
     losses = [1.0, 1.0, 1.0, 1.0]  # never improves: cut every epoch, floored at 5% of base
     curve = lr_curve(config, 4, BASE_LR, 1, losses)
     assert curve == pytest.approx([0.1, 0.1, 0.01, 0.005])
-    assert torch_lrs(config, 4, 1, losses) == pytest.approx(curve)
 
 
 def test_warmup_ramps_linearly_into_the_family() -> None:
@@ -263,8 +157,5 @@ def test_snippet_is_self_contained_and_documents_itself() -> None:
 
 
 def test_bad_run_lengths_are_refused() -> None:
-    optimizer = torch.optim.SGD(torch.nn.Linear(1, 1).parameters(), lr=0.1)
-    with pytest.raises(ValueError, match="at least 1"):
-        build_scheduler(optimizer, {"family": "cosine"}, 0, 1)
     with pytest.raises(ValueError, match="at least 1"):
         lr_curve({"family": "cosine"}, 0, 0.1)

@@ -1,5 +1,5 @@
-"""The conditional search space: samples stay in their family and their ranges; bad overrides
-name their field."""
+"""The conditional search space: samples stay in their family and their ranges, a config maps
+back to the parameters that sample it, bad overrides name their field."""
 
 from __future__ import annotations
 
@@ -7,8 +7,19 @@ import optuna
 import pytest
 from pydantic import ValidationError
 
-from schedsearch.schedules import FAMILIES, lr_curve
-from schedsearch.space import Choice, Fixed, Float, Int, SearchSpace, describe, suggest
+from schedsearch.core.curves import lr_curve
+from schedsearch.core.schedules import FAMILIES, Constant, Cosine, OneCycle
+from schedsearch.core.space import (
+    Choice,
+    Fixed,
+    Float,
+    Int,
+    SampledSchedule,
+    SearchSpace,
+    as_params,
+    describe,
+    suggest,
+)
 
 
 def run_study(space: SearchSpace, n_trials: int, tmp_path, sampler=None) -> optuna.Study:
@@ -84,6 +95,21 @@ def test_overrides_narrow_the_space(tmp_path) -> None:
     steps = [t for t in study.trials if t.params["family"] == "step"]
     assert steps and all(t.user_attrs["base_lr"] == 0.05 for t in steps)
     assert {t.params["family"] for t in study.trials} == {"cosine", "step", "cyclic"}
+
+
+def test_as_params_keeps_to_the_users_ranges() -> None:
+    space = SearchSpace(
+        families=("cosine",),
+        base_lr={"low": 0.001, "high": 0.05, "log": True},
+        params={"cosine": {"eta_min": 0.01, "warmup": {"low": 0.1, "high": 0.2}}},
+    )
+    params = as_params(space, SampledSchedule(Cosine(eta_min=0.0, warmup=0.05), 0.1))
+    # one family: not sampled; eta_min fixed by the user: left to the space; the rest clipped
+    assert params == {"base_lr": 0.05, "cosine.warmup": 0.1}
+    assert as_params(space, SampledSchedule(Constant(), 0.1)) is None  # not searched
+    choices = SearchSpace(families=("one_cycle",), params={"one_cycle": {"anneal": ["linear"]}})
+    one_cycle = as_params(choices, SampledSchedule(OneCycle(anneal="cos"), 0.1))
+    assert one_cycle is not None and "one_cycle.anneal" not in one_cycle  # the sampler's pick
 
 
 def test_one_family_needs_no_family_parameter(tmp_path) -> None:

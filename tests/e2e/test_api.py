@@ -3,54 +3,19 @@
 from __future__ import annotations
 
 import os
-import shutil
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 import torch
 
 from schedsearch.client import Client, ClientError
-from schedsearch.schedules import build_scheduler
+from schedsearch.engine.schedulers import build_scheduler
+from tests.e2e.processes import EXE, TOKEN, serve
 
-EXE = shutil.which("schedsearch", path=str(Path(sys.executable).parent)) or "schedsearch"
-TOKEN = "s3cret-token"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def serve(db_url: str, token: str | None) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if k != "SCHEDSEARCH_API_TOKEN"}
-    if token:
-        env["SCHEDSEARCH_API_TOKEN"] = token
-    server = subprocess.Popen(
-        [EXE, "serve", "--port", str(port), "--database-url", db_url],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=env,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return server, url
-        except httpx.HTTPError:
-            pass
-        assert server.poll() is None, server.stdout.read() if server.stdout else ""
-        assert time.monotonic() < deadline, "the server did not come up"
-        time.sleep(0.2)
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
@@ -189,10 +154,3 @@ def test_errors_say_what_is_wrong(live: tuple[str, str]) -> None:
     denied = subprocess.run([EXE, "status", "1"], capture_output=True, text=True, env=env)
     assert denied.returncode == 2 and denied.stderr.count("\n") == 1
     assert "HTTP 401" in denied.stderr
-
-
-def test_unreachable_service_is_one_line(tmp_path: Path) -> None:
-    env = {**os.environ, "SCHEDSEARCH_API_URL": f"http://127.0.0.1:{free_port()}"}
-    done = subprocess.run([EXE, "status", "x"], capture_output=True, text=True, env=env)
-    assert done.returncode == 1 and "cannot reach" in done.stderr
-    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr

@@ -21,12 +21,14 @@ import yaml
 from PIL import Image
 from prometheus_client.parser import text_string_to_metric_families
 
-from schedsearch.spec import StudySpec
+from schedsearch.core.spec import StudySpec
+from schedsearch.search import lifecycle
 from schedsearch.store import Store
-from tests.test_api import TOKEN, free_port, serve
-from tests.test_workers import EXE, finish, start_worker, wait_for
+from tests.e2e.processes import EXE, TOKEN, finish, free_port, serve, start_worker, wait_for
 
-ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 WORKER_LINE = re.compile(r"trial=\d+ .* worker=(\S+)")
 
@@ -56,9 +58,13 @@ def test_compose_file_is_valid_and_complete() -> None:
     elif os.environ.get("CI"):
         pytest.fail("CI must validate the compose file with docker compose / docker-compose")
     services = COMPOSE["services"]
-    assert {"postgres", "api", "worker", "dashboard"} <= set(services)
+    assert {"postgres", "migrate", "api", "worker", "dashboard"} <= set(services)
     assert "pg_isready" in " ".join(services["postgres"]["healthcheck"]["test"])
-    assert services["api"]["depends_on"]["postgres"]["condition"] == "service_healthy"
+    # The schema is upgraded once, on a healthy PostgreSQL, before the API serves it.
+    assert services["migrate"]["command"] == ["db", "upgrade"]
+    assert services["migrate"]["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert services["api"]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    assert services["worker"]["depends_on"]["api"]["condition"] == "service_healthy"
     assert "SCHEDSEARCH_API_TOKEN" in services["api"]["environment"]
     gpu = services["worker"]["deploy"]["resources"]["reservations"]["devices"][0]
     assert gpu["capabilities"] == ["gpu"] and gpu["driver"] == "nvidia"
@@ -67,11 +73,20 @@ def test_compose_file_is_valid_and_complete() -> None:
 
 
 def test_the_containers_commands_run_without_docker(pg_url: str) -> None:
-    """The api and worker services' exact commands (entrypoint ``schedsearch``), on the host."""
+    """The migrate, api and worker services' exact commands (entrypoint ``schedsearch``), in
+    compose's order, on the host."""
     api_command = list(COMPOSE["services"]["api"]["command"])
     api_command[api_command.index("--port") + 1] = str(port := free_port())
     api_command[api_command.index("--host") + 1] = "127.0.0.1"
     env = {**os.environ, "SCHEDSEARCH_DATABASE_URL": pg_url, "SCHEDSEARCH_API_TOKEN": TOKEN}
+    migrate = subprocess.run(
+        [EXE, *COMPOSE["services"]["migrate"]["command"]],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert migrate.returncode == 0 and "created at" in migrate.stdout, migrate.stderr
     api = subprocess.Popen(
         [EXE, *api_command], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
     )
@@ -114,29 +129,31 @@ def test_the_containers_commands_run_without_docker(pg_url: str) -> None:
 
 def test_per_device_workers_stop_cleanly_on_sigterm(db_url: str) -> None:
     store = Store(db_url)
-    store.create_study(StudySpec(name="long", n_trials=6, epochs=80, pruner="none"))
+    store.studies.create(StudySpec(name="long", n_trials=6, epochs=80, pruner="none"))
     fleet = start_worker(db_url, "--devices", "cpu", "--per-device", "2")
-    study = store.get("long")
+    study = store.studies.get("long")
     wait_for(
-        lambda: sum(bool(t.intermediate_values) for t in store.optuna_study(study).trials) >= 2,
+        lambda: (
+            sum(bool(t.intermediate_values) for t in store.trials.optuna_study(study).trials) >= 2
+        ),
         timeout=120,
     )
     fleet.send_signal(signal.SIGTERM)
     out, _ = fleet.communicate(timeout=90)
     assert fleet.returncode == 0, out
-    trials = store.optuna_study(study).trials
+    trials = store.trials.optuna_study(study).trials
     states = Counter(t.state for t in trials)
     assert optuna.trial.TrialState.RUNNING not in states  # both children failed and re-queued
     assert states[optuna.trial.TrialState.WAITING] >= 2
-    assert store.get("long").claimed == 0
+    assert store.studies.get("long").claimed == 0
 
 
 def test_metrics_agree_with_the_database(pg_url: str) -> None:
     store = Store(pg_url)
-    store.create_study(StudySpec(name="done", n_trials=4, epochs=2))
-    store.create_study(StudySpec(name="waiting", n_trials=3))
-    store.create_study(StudySpec(name="stopped", n_trials=3))
-    store.cancel("stopped")
+    store.studies.create(StudySpec(name="done", n_trials=4, epochs=2))
+    store.studies.create(StudySpec(name="waiting", n_trials=3))
+    store.studies.create(StudySpec(name="stopped", n_trials=3))
+    lifecycle.cancel(store, store.studies.get("stopped"))
     finish([start_worker(pg_url, "--study", "done")])
     server, url = serve(pg_url, TOKEN)
     try:
@@ -147,7 +164,7 @@ def test_metrics_agree_with_the_database(pg_url: str) -> None:
         server.wait(timeout=30)
     families = {f.name: f for f in text_string_to_metric_families(text)}
     studies = {s.labels["status"]: s.value for s in families["schedsearch_studies"].samples}
-    with store.engine.connect() as connection:  # the database, read independently
+    with store.db.engine.connect() as connection:  # the database, read independently
         by_status = dict(
             connection.execute(
                 sa.text("SELECT status, count(*) FROM schedsearch_studies GROUP BY status")
@@ -156,7 +173,9 @@ def test_metrics_agree_with_the_database(pg_url: str) -> None:
     assert {k: v for k, v in studies.items() if v} == by_status
     assert by_status == {"completed": 1, "queued": 1, "cancelled": 1}
     trials = {s.labels["state"]: s.value for s in families["schedsearch_trials"].samples}
-    actual = Counter(t.state.name.lower() for t in store.optuna_study(store.get("done")).trials)
+    actual = Counter(
+        t.state.name.lower() for t in store.trials.optuna_study(store.studies.get("done")).trials
+    )
     assert {k: v for k, v in trials.items() if v} == dict(actual)
     assert sum(actual.values()) == 4
     duration = {s.name: s for s in families["schedsearch_trial_duration_seconds"].samples}
@@ -173,7 +192,7 @@ def test_metrics_agree_with_the_database(pg_url: str) -> None:
 
 def _completed_study(db_url: str, name: str) -> Store:
     store = Store(db_url)
-    store.create_study(
+    store.studies.create(
         StudySpec(name=name, n_trials=8, epochs=3, families=["cosine", "step", "one_cycle"])
     )
     finish([start_worker(db_url, "--study", name)])
@@ -295,6 +314,14 @@ def test_kubernetes_example_wires_secret_gpu_and_probes() -> None:
     assert pods["schedsearch-api"]["containers"][0]["readinessProbe"]["httpGet"]["path"] == (
         "/healthz"
     )
+    # Every pod first upgrades the schema, on the same database.
+    for pod in pods.values():
+        (init,) = pod["initContainers"]
+        assert init["args"] == ["db", "upgrade"]
+        assert {e["name"]: e["valueFrom"]["secretKeyRef"]["name"] for e in init["env"]} == {
+            "SCHEDSEARCH_DATABASE_URL": "schedsearch"
+        }
+        assert subprocess.run([EXE, *init["args"], "--help"], capture_output=True).returncode == 0
     # The containers' arguments are real CLI invocations.
     for pod in pods.values():
         args = pod["containers"][0]["args"]
@@ -306,7 +333,7 @@ def test_kubernetes_example_wires_secret_gpu_and_probes() -> None:
 
 def test_json_log_lines(tmp_path: Path) -> None:
     db_url = f"sqlite:///{tmp_path / 'json.db'}"
-    Store(db_url).create_study(StudySpec(name="logged", n_trials=2, epochs=1))
+    Store(db_url).studies.create(StudySpec(name="logged", n_trials=2, epochs=1))
     done = subprocess.run(
         [EXE, "worker", "--database-url", db_url, "--study", "logged", "--log-json"],
         capture_output=True,

@@ -12,11 +12,13 @@ import pytest
 import torch
 from PIL import Image
 
-from schedsearch.data import Augment, DatasetError, check_name, load_dataset
+from schedsearch.core.errors import DatasetError
+from schedsearch.engine.data import Augment, load_dataset
 
 
 @pytest.fixture
 def data_dir(tmp_path, monkeypatch) -> Path:
+    """Where ``load_dataset`` looks without ``root=``: the settings' ``data_dir``."""
     monkeypatch.setenv("SCHEDSEARCH_DATA_DIR", str(tmp_path))
     return tmp_path
 
@@ -66,6 +68,17 @@ def test_mnist_idx_files(data_dir: Path, name: str, folder: str) -> None:
     assert abs(data.train_x.mean().item()) < 1e-4  # normalised with train statistics
     assert_content_follows_labels(data.train_x, data.train_y)
     assert_content_follows_labels(data.test_x, data.test_y)
+
+
+def test_root_wins_over_the_settings(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("SCHEDSEARCH_DATA_DIR", str(tmp_path / "elsewhere"))
+    labels = np.arange(20) % 10
+    write_idx(tmp_path / "given" / "MNIST" / "raw", "train", labels)
+    write_idx(tmp_path / "given" / "MNIST" / "raw", "t10k", labels[:10])
+    data = load_dataset("mnist", "cpu", seed=0, download=False, root=tmp_path / "given")
+    assert len(data.train_x) + len(data.val_x) == 20 and data.test_y.tolist() == list(range(10))
+    with pytest.raises(DatasetError, match="elsewhere"):  # without root: the settings' folder
+        load_dataset("mnist", "cpu", seed=0, download=False)
 
 
 @pytest.mark.parametrize(
@@ -135,11 +148,6 @@ def test_digits_split_is_seeded_and_cached() -> None:
     assert not torch.equal(a.val_y, other.val_y)
     assert (len(a.train_x), len(a.val_x), len(a.test_x)) == (1079, 359, 359)  # 1797: 60/20/20
     assert a.shape == (1, 8, 8) and a.num_classes == 10
-
-
-def test_unknown_dataset_names_the_known_ones() -> None:
-    with pytest.raises(ValueError, match=r"unknown dataset 'imagenet'.*digits.*cifar10"):
-        check_name("imagenet")
 
 
 def test_flip_is_a_mirror_image_or_the_original() -> None:

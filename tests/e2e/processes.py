@@ -1,0 +1,81 @@
+"""Real processes for the end-to-end tests: the installed ``schedsearch`` command as a worker
+and as the HTTP service, and a patient wait for what they do."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+EXE = shutil.which("schedsearch", path=str(Path(sys.executable).parent)) or "schedsearch"
+TOKEN = "s3cret-token"
+
+
+def start_worker(url: str, *args: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [EXE, "worker", "--database-url", url, "--poll", "0.2", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+
+
+def finish(workers: list[subprocess.Popen], timeout: float = 240) -> list[str]:
+    logs = []
+    for worker in workers:
+        out, _ = worker.communicate(timeout=timeout)
+        assert worker.returncode == 0, out
+        logs.append(out)
+    return logs
+
+
+def wait_for(condition, timeout: float = 120, every: float = 0.2) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(every)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve(db_url: str, token: str | None) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "SCHEDSEARCH_API_TOKEN"}
+    if token:
+        env["SCHEDSEARCH_API_TOKEN"] = token
+    # A file, not a pipe: nobody reads the server's log while it runs, and a full pipe would
+    # block it. Closing our copy of the file on return leaves the server's open.
+    with tempfile.TemporaryFile("w+") as log:
+        server = subprocess.Popen(
+            [EXE, "serve", "--port", str(port), "--database-url", db_url],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=env,
+        )
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    return server, url
+            except httpx.HTTPError:
+                pass
+            if server.poll() is not None:
+                log.seek(0)
+                pytest.fail(f"the server exited: {log.read()}")
+            assert time.monotonic() < deadline, "the server did not come up"
+            time.sleep(0.2)
