@@ -7,6 +7,8 @@ import logging
 
 import optuna
 
+from schedsearch.core.records import TrialRecord
+
 
 class JsonFormatter(logging.Formatter):
     """One JSON object per line, for log shippers (``--log-json``)."""
@@ -30,3 +32,35 @@ def configure_logging(as_json: bool = False) -> None:
     )
     logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+log = logging.getLogger("schedsearch.worker")
+
+
+def log_trial(study: str, trial: optuna.trial.FrozenTrial, seconds: float, worker: str) -> None:
+    """One line per trial (``study=... trial=... family=... value=...``), with the same facts
+    as fields for ``--log-json``."""
+    family = TrialRecord.of(trial.user_attrs).family or "-"
+    if trial.state == optuna.trial.TrialState.COMPLETE:
+        outcome = f"value={trial.value:.4f}"
+    else:
+        outcome = "pruned" if trial.state == optuna.trial.TrialState.PRUNED else "failed"
+    fields = {
+        "study": study,
+        "trial": trial.number,
+        "family": family,
+        "state": trial.state.name.lower(),
+        "value": trial.value,
+        "seconds": round(seconds, 3),
+        "worker": worker,
+    }
+    log.info(
+        "study=%s trial=%d family=%s %s seconds=%.2f worker=%s",
+        study,
+        trial.number,
+        family,
+        outcome,
+        seconds,
+        worker,
+        extra={"fields": fields},
+    )

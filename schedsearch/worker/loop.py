@@ -30,13 +30,14 @@ import optuna
 import sqlalchemy as sa
 import torch
 
-from schedsearch.core.records import TrialRecord
 from schedsearch.engine.data import load_dataset
 from schedsearch.engine.train import resolve_device
 from schedsearch.search import lifecycle
 from schedsearch.search.strategy import make_pruner, make_sampler
 from schedsearch.store import Store, StudyInfo, caused_by_outage
+from schedsearch.worker.logs import log_trial
 from schedsearch.worker.objective import Objective
+from schedsearch.worker.settle import recover, settle
 
 log = logging.getLogger("schedsearch.worker")
 
@@ -160,7 +161,7 @@ class Worker:
     def _turn(self) -> bool | None:
         """Run at most one trial: True if one ran, False if there was nothing to claim."""
         if self._interrupted is not None:
-            self._recover(*self._interrupted)
+            recover(self.store, *self._interrupted)
             self._interrupted = None
         studies = self._serving()
         if studies is None:
@@ -212,67 +213,8 @@ class Worker:
             return
         trial = finished[0]
         self.trials_run += 1
-        self._settle(study, optuna_study, trial)
-        family = TrialRecord.of(trial.user_attrs).family or "-"
-        if trial.state == optuna.trial.TrialState.COMPLETE:
-            outcome = f"value={trial.value:.4f}"
-        else:
-            outcome = "pruned" if trial.state == optuna.trial.TrialState.PRUNED else "failed"
-        seconds = time.perf_counter() - started
-        fields = {
-            "study": study.name,
-            "trial": trial.number,
-            "family": family,
-            "state": trial.state.name.lower(),
-            "value": trial.value,
-            "seconds": round(seconds, 3),
-            "worker": self.id,
-        }
-        log.info(
-            "study=%s trial=%d family=%s %s seconds=%.2f worker=%s",
-            study.name,
-            trial.number,
-            family,
-            outcome,
-            seconds,
-            self.id,
-            extra={"fields": fields},
-        )
-
-    def _recover(self, study: StudyInfo, optuna_study: optuna.Study, number: int | None) -> None:
-        """Account for a trial an outage cut short: its slot must not be lost.
-
-        No trial began: the slot is free again. Finished (a failure included: interrupted, not
-        broken): settled like any trial. Still RUNNING: its heartbeat has stopped, so the
-        stale-trial check frees it.
-        """
-        if number is None:
-            self.store.slots.release(study.id)
-            return
-        trial = self.store.trials.get(study, number)
-        if trial.state.is_finished():
-            self._settle(study, optuna_study, trial, interrupted=True)
-
-    def _settle(
-        self,
-        study: StudyInfo,
-        optuna_study: optuna.Study,
-        trial: optuna.trial.FrozenTrial,
-        interrupted: bool = False,
-    ) -> None:
-        """Account for a finished trial: a failure gives its slot back, and an interrupted
-        trial (a stop, an outage) is queued again instead of counting as a failure."""
-        if trial.state == optuna.trial.TrialState.FAIL:
-            if interrupted or self.stopping.is_set():
-                self.store.heartbeats.requeue(optuna_study, trial)  # interrupted, not broken
-            else:
-                lifecycle.trial_failed(self.store, study)
-            self.store.slots.release(study.id)
-            return
-        if trial.state == optuna.trial.TrialState.COMPLETE and trial.value is not None:
-            self.store.slots.record_value(study.id, trial.value)
-        if self.store.studies.get(study.id).claimed >= study.n_trials:  # cheap before counting
-            lifecycle.conclude(self.store, study)
+        settle(self.store, study, optuna_study, trial, requeue=self.stopping.is_set())
+        log_trial(study.name, trial, time.perf_counter() - started, self.id)
 
     def _prepared(self, study: StudyInfo) -> tuple[optuna.Study, Callable[[optuna.Trial], float]]:
         """The study handle (with this worker's sampler) and objective, built once per study."""
