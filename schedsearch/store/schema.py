@@ -111,14 +111,6 @@ def _create(db: Database, connection: sa.Connection, optuna_exists: bool) -> Non
     connection.commit()
 
 
-def check_optuna(db: Database) -> None:
-    """Optuna's own schema check, worded as ours (one command upgrades both)."""
-    storage = optuna.storages.RDBStorage(
-        db.url, engine_kwargs=engine_kwargs(db.url), skip_table_creation=True
-    )
-    storage.engine.dispose()
-
-
 def upgrade(url: str) -> list[str]:
     """Bring the database to head: Optuna's tables first (ours index them), then ours.
     Returns what was done, one line each."""
@@ -129,6 +121,8 @@ def upgrade(url: str) -> list[str]:
     before: str | None
     try:
         with _locked(db) as connection:
+            if db.dialect == "sqlite":  # readers never block the writer, as in a new database
+                connection.exec_driver_sql("PRAGMA journal_mode=WAL")
             tables = set(sa.inspect(connection).get_table_names())
             if "version_info" in tables:
                 optuna_storage = optuna.storages.RDBStorage(
