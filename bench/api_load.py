@@ -1,7 +1,7 @@
 """Load on ``GET /studies/{id}``: p50/p99 latency and requests/s from concurrent clients.
 
 A fresh PostgreSQL database holds a study of 10,000 finished trials (and a 100-trial one as a
-baseline), each created with ``Store.create_study`` and filled by bench/prefill.py (one trial
+baseline), each created with ``store.studies.create`` and filled by bench/prefill.py (one trial
 through ``study.add_trials``, the rest as bulk INSERTs through Optuna's ORM models, ~1 ms per
 trial instead of ~20 ms; every trial is read back and checked). ``schedsearch serve`` runs in a
 subprocess; 16 concurrent keep-alive clients (raw asyncio HTTP/1.1, so the load generator costs
@@ -19,13 +19,7 @@ import argparse
 import asyncio
 import json
 import os
-import platform
-import secrets
-import shutil
-import socket
 import statistics
-import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -35,30 +29,14 @@ from pathlib import Path
 from typing import Any
 
 import optuna
-import psycopg
-from prefill import Filled, fill, settle, source_digest
 
-from schedsearch.spec import StudySpec
+from schedsearch.core.spec import StudySpec
 from schedsearch.store import Store, StudyInfo
 
-PG = os.environ.get("SCHEDSEARCH_TEST_PG", "host=127.0.0.1 port=5432 user=postgres")
+from common import commit, fresh_pg_database, header, serving
+from prefill import Filled, fill, settle
+
 TOKEN = "bench-token"
-
-
-@contextmanager
-def fresh_pg_database() -> Iterator[str]:
-    name = f"schedsearch_bench_{secrets.token_hex(4)}"
-    params = dict(part.split("=", 1) for part in PG.split())
-    with psycopg.connect(f"{PG} dbname=postgres", autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield (
-            f"postgresql+psycopg://{params.get('user', 'postgres')}@{params['host']}:"
-            f"{params.get('port', '5432')}/{name}"
-        )
-    finally:
-        with psycopg.connect(f"{PG} dbname=postgres", autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def templates(n_trials: int) -> list[optuna.trial.FrozenTrial]:
@@ -91,16 +69,16 @@ def templates(n_trials: int) -> list[optuna.trial.FrozenTrial]:
 
 
 def fill_study(store: Store, name: str, n_trials: int) -> tuple[int, Filled]:
-    """A study (our table and Optuna's, via ``Store.create_study``) holding ``n_trials``
+    """A study (our table and Optuna's, via ``store.studies.create``) holding ``n_trials``
     finished trials, written in bulk (bench/prefill.py); returns its id. One slot is then
     claimed, so the study is "running" and its status needs the ETA query too."""
-    study = store.create_study(StudySpec(name=name, n_trials=n_trials, families=["cosine"]))
+    study = store.studies.create(StudySpec(name=name, n_trials=n_trials, families=["cosine"]))
     trials = templates(n_trials)
     filled = fill(store, study, trials)
     best = max((t.value for t in trials if t.value is not None), default=None)
     if best is not None:  # what the workers' record_value calls would have left
-        store.record_value(study.id, best)
-    store.claim(study.id)
+        store.slots.record_value(study.id, best)
+    store.slots.claim(study.id)
     return study.id, filled
 
 
@@ -108,21 +86,16 @@ SNAPSHOT_CALLS = 50
 
 
 def snapshot_ms(store: Store, study: StudyInfo) -> float:
-    """Median wall time of ``Store.snapshot`` (the route's database work), in this process."""
+    """Median wall time of ``store.trials.snapshot`` (the route's database work), in this
+    process."""
     for _ in range(5):
-        store.snapshot(study.id)
+        store.trials.snapshot(study.id)
     times = []
     for _ in range(SNAPSHOT_CALLS):
         started = time.perf_counter()
-        store.snapshot(study.id)
+        store.trials.snapshot(study.id)
         times.append((time.perf_counter() - started) * 1000.0)
     return statistics.median(times)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 Connection = tuple[asyncio.StreamReader, asyncio.StreamWriter]
@@ -302,32 +275,12 @@ def load(
 
 
 @contextmanager
-def serving(url: str, workers: int, env: dict[str, str]) -> Iterator[tuple[int, int]]:
-    """``schedsearch serve`` in a subprocess; yields its port and pid once it accepts."""
-    exe = shutil.which("schedsearch", path=str(Path(sys.executable).parent)) or "schedsearch"
-    port = free_port()
-    command = [exe, "serve", "--port", str(port), "--database-url", url]
-    server = subprocess.Popen(
-        [*command, "--workers", str(workers)],
-        env={**os.environ, "SCHEDSEARCH_API_TOKEN": TOKEN, **env},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise SystemExit("the server did not start") from None
-                time.sleep(0.3)
+def serving_all(url: str, workers: int, env: dict[str, str]) -> Iterator[tuple[int, int]]:
+    """``schedsearch serve`` with the bench token (bench/common.py), once every one of its
+    uvicorn workers accepts; yields its port and pid."""
+    with serving(url, {"SCHEDSEARCH_API_TOKEN": TOKEN, **env}, workers) as (port, server):
         wait_for_workers(port, server.pid, workers)
         yield port, server.pid
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def main() -> None:
@@ -344,23 +297,12 @@ def main() -> None:
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor(),
-    )
-    print(
-        f"machine: {cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-        f"PostgreSQL on loopback, Optuna {optuna.__version__}"
-    )
+    header("API load: GET /studies/{id} under concurrent clients")
+    print(f"PostgreSQL on loopback, Optuna {optuna.__version__}")
     load_before = os.getloadavg()
     print(
         f"started {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, load average "
         + " ".join(f"{x:.2f}" for x in load_before)
-        + f"; code measured: {source_digest()}"
     )
     big_name = f"study_{args.trials}"
     results: dict[str, dict[str, Any]] = {}
@@ -377,11 +319,11 @@ def main() -> None:
             f"VACUUM ANALYZE {settled:.1f} s)"
         )
         in_process = {
-            "big": snapshot_ms(store, store.get(big)),
-            "small": snapshot_ms(store, store.get(small)),
+            "big": snapshot_ms(store, store.studies.get(big)),
+            "small": snapshot_ms(store, store.studies.get(small)),
         }
         print(
-            f"Store.snapshot in this process, no load (median of {SNAPSHOT_CALLS}): "
+            f"store.trials.snapshot in this process, no load (median of {SNAPSHOT_CALLS}): "
             f"{args.trials:,} trials {in_process['big']:.2f} ms, "
             f"100 trials {in_process['small']:.2f} ms"
         )
@@ -389,7 +331,7 @@ def main() -> None:
         # As deployed (the API's status cache at its default TTL), then with the cache off
         # (SCHEDSEARCH_STATUS_TTL=0): every request does the database work.
         for suffix, env in (("", {}), (" (TTL 0)", {"SCHEDSEARCH_STATUS_TTL": "0"})):
-            with serving(url, args.server_workers, env) as (port, pid):
+            with serving_all(url, args.server_workers, env) as (port, pid):
 
                 def run(path: str, seconds: float, port: int = port, pid: int = pid) -> Any:
                     return load(
@@ -452,7 +394,7 @@ def main() -> None:
     )
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        payload = {"results": results, "snapshot_in_process_ms": in_process}
+        payload = {"commit": commit(), "results": results, "snapshot_in_process_ms": in_process}
         args.json.write_text(json.dumps(payload, indent=2))
 
 

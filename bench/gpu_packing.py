@@ -21,10 +21,12 @@ from pathlib import Path
 import optuna
 import torch
 
-from schedsearch.fleet import run_fleet
-from schedsearch.spec import StudySpec
+from schedsearch.core.spec import StudySpec
 from schedsearch.store import Store
-from schedsearch.worker import WorkerOptions
+from schedsearch.worker.fleet import run_fleet
+from schedsearch.worker.loop import WorkerOptions
+
+from common import commit, header
 
 
 def measure(
@@ -42,7 +44,7 @@ def measure(
         sampler="random",
         batch_size=128,
     )
-    store.create_study(spec)
+    study = store.studies.create(spec)
     started = time.perf_counter()
     codes = run_fleet(
         url, {}, WorkerOptions(study=spec.name, poll=0.05, seed_index=0), [device], per_device=k
@@ -50,11 +52,7 @@ def measure(
     wall = time.perf_counter() - started
     if any(codes):
         raise SystemExit(f"K={k}: worker exit codes {codes}")
-    done = [
-        t
-        for t in store.optuna_study(store.get(spec.name)).trials
-        if t.state == optuna.trial.TrialState.COMPLETE
-    ]
+    done = [t for t in store.trials.all(study) if t.state == optuna.trial.TrialState.COMPLETE]
     if len(done) != trials:
         raise SystemExit(f"K={k}: {len(done)} of {trials} trials completed")
     first = min(t.datetime_start for t in done)
@@ -86,6 +84,7 @@ def main() -> None:
         if args.device.startswith("cuda")
         else f"CPU ({os.cpu_count()} cores; no GPU here: K is bounded by the cores)"
     )
+    header("GPU packing: trials per hour with K worker processes per device")
     print(
         f"device: {where}; torch {torch.__version__}; {args.dataset}/{args.model}, "
         f"{args.epochs} epochs, {args.trials} trials per K"
@@ -107,7 +106,9 @@ def main() -> None:
         )
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps({"device": where, "results": results}, indent=2))
+        args.json.write_text(
+            json.dumps({"commit": commit(), "device": where, "results": results}, indent=2)
+        )
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ import tempfile
 from pathlib import Path
 
 import httpx
+
 from common import EXE, header, median_seconds, ratio, rss_mb, serving
 
 GOAL_RATIO = 0.35

@@ -10,14 +10,12 @@ back alike, so the two paths are compared on every fill).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -60,7 +58,7 @@ def fill(
     first = trial_count(store, study)
     head = min(max(1, through_optuna), len(templates))
     if head:
-        store.optuna_study(study).add_trials(templates[:head])
+        store.trials.optuna_study(study).add_trials(templates[:head])
     insert_in_bulk(store, study, templates[head:], first + head)
     check(store, study, templates, first)
     return Filled(first, head, len(templates) - head, time.perf_counter() - started)
@@ -219,26 +217,10 @@ def settle(store: Store) -> float:
     """
     started = time.perf_counter()
     tables = (*OPTUNA_TABLES, "schedsearch_studies", "schedsearch_workers")
-    autocommit = store.engine.execution_options(isolation_level="AUTOCOMMIT")
+    autocommit = store.db.engine.execution_options(isolation_level="AUTOCOMMIT")
     with autocommit.connect() as connection:
-        if store.engine.dialect.name == "postgresql":
+        if store.db.dialect == "postgresql":
             connection.exec_driver_sql(f"VACUUM (ANALYZE) {', '.join(tables)}")
         else:
             connection.exec_driver_sql("ANALYZE")
     return time.perf_counter() - started
-
-
-def source_digest() -> str:
-    """A short digest of the project's source (schedsearch/ and api/), and when it last
-    changed, so a printed result says which code it measured."""
-    root = Path(__file__).resolve().parent.parent
-    files = sorted(p for d in ("schedsearch", "api") for p in (root / d).rglob("*.py"))
-    digest = hashlib.sha256()
-    for path in files:
-        digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
-    newest = max(files, key=lambda p: p.stat().st_mtime)
-    changed = datetime.fromtimestamp(newest.stat().st_mtime, UTC)
-    return (
-        f"sha256 {digest.hexdigest()[:12]} over {len(files)} files, last changed "
-        f"{changed:%H:%M:%S} UTC ({newest.relative_to(root)})"
-    )

@@ -37,18 +37,21 @@ from typing import Any
 import optuna
 import torch
 
-from schedsearch.data import load_dataset
-from schedsearch.folklore import folklore
-from schedsearch.pruners import Curve
-from schedsearch.pruners import replay as replay_curves
-from schedsearch.rerun import fresh_seeds
-from schedsearch.results import best_config
-from schedsearch.runner import run_study
-from schedsearch.schedules import parse_schedule
-from schedsearch.spec import StudySpec
+from schedsearch.core.folklore import folklore
+from schedsearch.core.records import TrialRecord
+from schedsearch.core.schedules import parse_schedule
+from schedsearch.core.spec import StudySpec
+from schedsearch.engine.data import load_dataset
+from schedsearch.engine.train import TrainConfig, evaluate, train
+from schedsearch.reports.results import best_config
+from schedsearch.search.pruners import Curve
+from schedsearch.search.pruners import replay as replay_curves
+from schedsearch.search.rerun import fresh_seeds
+from schedsearch.search.strategy import make_pruner
 from schedsearch.store import Store
-from schedsearch.strategy import make_pruner
-from schedsearch.train import TrainConfig, evaluate, train
+from schedsearch.worker.runner import run_study
+
+from common import commit, header
 
 DATASET, MODEL = "digits", "cnn-small"
 GRID = (0.03, 0.1, 0.3, 1.0)  # (d)'s base LRs: SGD's usual 0.1, a factor ~3 either side
@@ -121,10 +124,9 @@ def search(
     started = time.time()
     study = run_study(spec, url, progress=False)
     store = Store(url)
-    found = [_trial(t, started) for t in store.optuna_study(study).get_trials(deepcopy=False)]
-    for phase in store.children(study.id):  # re-runs: compute spent, not candidates
-        reruns = store.optuna_study(phase).get_trials(deepcopy=False)
-        found += [replace(_trial(t, started), value=None) for t in reruns]
+    found = [_trial(t, started) for t in store.trials.all(study)]
+    for phase in store.studies.children(study.id):  # re-runs: compute spent, not candidates
+        found += [replace(_trial(t, started), value=None) for t in store.trials.all(phase)]
     choice = best_config(store, study)
     assert choice is not None
     schedule = {"family": choice["schedule"]["family"], **choice["schedule"]["params"]}
@@ -133,13 +135,14 @@ def search(
 
 
 def _trial(t: optuna.trial.FrozenTrial, started: float) -> Trial:
+    record = TrialRecord.of(t.user_attrs)
     return Trial(
         t.value if t.state == optuna.trial.TrialState.COMPLETE else None,
         t.last_step or 0,
         t.datetime_complete.timestamp() - started if t.datetime_complete else 0.0,
         dict(t.intermediate_values),
-        t.user_attrs.get("schedule", {}),
-        t.user_attrs.get("base_lr", 0.0),
+        record.schedule or {},
+        record.base_lr or 0.0,
     )
 
 
@@ -147,7 +150,7 @@ def grid(seed: int, epochs: int) -> tuple[list[Trial], Trial]:
     """(d): every folklore recipe at every base LR, trained as a user would."""
     torch.set_num_threads(1)
     data = load_dataset(DATASET, "cpu", seed)
-    config = TrainConfig(model=MODEL, epochs=epochs, seed=seed)
+    config = TrainConfig.of(None, model=MODEL, epochs=epochs, seed=seed)
     started, out = time.time(), []
     for _, sampled in folklore("sgd", GRID):
         result = train(data, config, sampled.schedule, sampled.base_lr)
@@ -173,7 +176,7 @@ def retrain(seed: int, epochs: int, schedule: dict[str, Any], base_lr: float) ->
     data = load_dataset(DATASET, "cpu", seed)
     scores = []
     for fresh in fresh_seeds(seed, 3):
-        config = TrainConfig(model=MODEL, epochs=epochs, seed=fresh)
+        config = TrainConfig.of(None, model=MODEL, epochs=epochs, seed=fresh)
         result = train(data, config, parse_schedule(schedule), base_lr)
         scores.append(0.0 if result.diverged else evaluate(result.model, data.test_x, data.test_y))
     return scores
@@ -235,6 +238,7 @@ def main() -> None:
     parser.add_argument("--out", default="bench/out/search_quality.json")
     args = parser.parse_args()
     optuna.logging.set_verbosity(optuna.logging.ERROR)
+    header("search quality: schedsearch's searches against the folklore, per unit of compute")
     seeds = list(range(args.seeds))
     methods = [m for m in SEARCHES if m in args.methods.split(",")]
     clock = time.perf_counter()
@@ -307,6 +311,7 @@ def main() -> None:
     out.write_text(
         json.dumps(
             {
+                "commit": commit(),
                 "args": vars(args),
                 "rows": rows,
                 "goal2_shares": shares,

@@ -3,7 +3,7 @@
 Run as ``.venv/bin/python bench/train_throughput.py [--quick] [--json PATH]``. For each case
 (same model, data, batch size, optimizer, LR schedule and augmentation setting) it times
 
-* (a) ``schedsearch.train.train`` -- the trainer itself, validation every epoch;
+* (a) ``schedsearch.engine.train.train`` -- the trainer itself, validation every epoch;
 * (b) a bare hand-written loop over the same in-memory tensors (randperm + index slicing);
 * (c) the conventional loop a user writes: a ``Dataset`` over the same normalised tensors whose
   ``__getitem__`` augments each sample with torchvision transforms (``v2.RandomCrop(size,
@@ -37,8 +37,6 @@ import argparse
 import functools
 import itertools
 import json
-import os
-import platform
 import statistics
 import time
 from collections.abc import Callable, Iterator
@@ -55,10 +53,13 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset, TensorDataset
 from torchvision.transforms import v2
 
-import schedsearch.train as trainer
-from schedsearch.data import Augment, TensorData, load_dataset, prepare
-from schedsearch.models import build_model
-from schedsearch.schedules import ScheduleBase, build_scheduler, parse_schedule
+import schedsearch.engine.train as trainer
+from schedsearch.core.schedules import ScheduleBase, parse_schedule
+from schedsearch.engine.data import Augment, TensorData, load_dataset, prepare
+from schedsearch.engine.models import build_model
+from schedsearch.engine.schedulers import build_scheduler
+
+from common import commit, header, machine
 
 SCHEDULE: dict[str, Any] = {"family": "cosine", "warmup": 0.05}
 BASE_LR = 0.05
@@ -88,9 +89,10 @@ class Case:
     warm_epochs: int = 1  # the untimed warm-up run of each variant
 
     def config(self, epochs: int | None = None) -> trainer.TrainConfig:
-        """The trainer's config for this case (SGD + Nesterov, augmentation on)."""
-        return trainer.TrainConfig(
-            model=self.model, epochs=epochs or self.epochs, batch_size=self.batch, seed=SEED
+        """The trainer's config for this case (the spec's defaults: SGD + Nesterov, weight
+        decay 5e-4, augmentation on)."""
+        return trainer.TrainConfig.of(
+            None, model=self.model, epochs=epochs or self.epochs, batch_size=self.batch, seed=SEED
         )
 
 
@@ -147,6 +149,48 @@ def bare_sgd(model: nn.Module, config: trainer.TrainConfig, lr: float) -> torch.
     )
 
 
+def bare_setup(
+    data: TensorData, config: trainer.TrainConfig
+) -> tuple[nn.Module, torch.optim.SGD, torch.Generator]:
+    """What a hand-written loop makes before its first step, in the trainer's order (so that
+    (a) and (b) do the same work): the seeded model on the device, SGD, a seeded generator."""
+    torch.manual_seed(SEED)
+    generator = torch.Generator(device=data.device).manual_seed(SEED)
+    model = build_model(config.model, data.shape, data.num_classes)
+    model = model.to(data.device, memory_format=precision(data.device)[1])
+    return model, bare_sgd(model, config, BASE_LR), generator
+
+
+def bare_step(
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    lr_schedule: Any,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    autocast: Callable[[], AbstractContextManager],
+    memory_format: torch.memory_format,
+) -> None:
+    """One optimizer step of a hand-written loop (the trainer's step, restated)."""
+    with autocast():
+        loss = F.cross_entropy(model(x.contiguous(memory_format=memory_format)), y)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    lr_schedule.step()
+
+
+def timed_epochs(device: torch.device, epochs: int, one_epoch: Callable[[], None]) -> list[float]:
+    """The wall time of each of ``epochs`` calls of ``one_epoch``, the device waited for."""
+    marks = []
+    sync(device)
+    marks.append(time.perf_counter())
+    for _ in range(epochs):
+        one_epoch()
+        sync(device)
+        marks.append(time.perf_counter())
+    return [b - a for a, b in itertools.pairwise(marks)]
+
+
 @contextmanager
 def timed_evaluate(device: torch.device, out: list[float]) -> Iterator[None]:
     """Time every ``evaluate`` call that ``train()`` makes (it looks the name up per call)."""
@@ -160,7 +204,7 @@ def timed_evaluate(device: torch.device, out: list[float]) -> Iterator[None]:
         out.append(time.perf_counter() - started)
         return accuracy
 
-    trainer.evaluate = wrapper  # type: ignore[assignment]
+    trainer.evaluate = wrapper
     try:
         yield
     finally:
@@ -205,20 +249,14 @@ def run_bare(case: Case, schedule: ScheduleBase, epochs: int) -> Run:
     data, config = case.data, case.config(epochs)
     device = data.device
     autocast, memory_format = precision(device)
-    torch.manual_seed(SEED)
-    generator = torch.Generator(device=device).manual_seed(SEED)
-    model = build_model(config.model, data.shape, data.num_classes)
-    model = model.to(device, memory_format=memory_format)
-    optimizer = bare_sgd(model, config, BASE_LR)
+    model, optimizer, generator = bare_setup(data, config)
     n = len(data.train_x)
     batch = min(config.batch_size, n)
     steps = n // batch
     lr_schedule = build_scheduler(optimizer, schedule, epochs * steps, steps)
     train_x, train_y = data.train_x, data.train_y
-    marks = []
-    sync(device)
-    marks.append(time.perf_counter())
-    for _ in range(epochs):
+
+    def one_epoch() -> None:
         model.train()
         order = torch.randperm(n, device=device, generator=generator)
         for step in range(steps):
@@ -226,15 +264,9 @@ def run_bare(case: Case, schedule: ScheduleBase, epochs: int) -> Run:
             x, y = train_x[index], train_y[index]
             if config.augment:
                 x = data.augment(x, generator)
-            with autocast():
-                loss = F.cross_entropy(model(x.contiguous(memory_format=memory_format)), y)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            lr_schedule.step()
-        sync(device)
-        marks.append(time.perf_counter())
-    return Run([b - a for a, b in itertools.pairwise(marks)], steps * batch, model=model)
+            bare_step(model, optimizer, lr_schedule, x, y, autocast, memory_format)
+
+    return Run(timed_epochs(device, epochs, one_epoch), steps * batch, model=model)
 
 
 def sample_transform(augment: Augment, size: tuple[int, int]) -> v2.Compose | None:
@@ -330,11 +362,7 @@ def run_dataloader(case: Case, schedule: ScheduleBase, epochs: int, per_sample: 
     data, config = case.data, case.config(epochs)
     device = data.device
     autocast, memory_format = precision(device)
-    torch.manual_seed(SEED)
-    generator = torch.Generator(device=device).manual_seed(SEED)
-    model = build_model(config.model, data.shape, data.num_classes)
-    model = model.to(device, memory_format=memory_format)
-    optimizer = bare_sgd(model, config, BASE_LR)
+    model, optimizer, generator = bare_setup(data, config)
     x_host, y_host = data.train_x.cpu(), data.train_y.cpu()
     if per_sample:
         transform = sample_transform(data.augment, data.shape[1:]) if config.augment else None
@@ -350,25 +378,17 @@ def run_dataloader(case: Case, schedule: ScheduleBase, epochs: int, per_sample: 
         pin_memory=device.type == "cuda",
     )
     lr_schedule = build_scheduler(optimizer, schedule, epochs * len(loader), len(loader))
-    marks = []
-    sync(device)
-    marks.append(time.perf_counter())
-    for _ in range(epochs):
+
+    def one_epoch() -> None:
         model.train()
         for x, y in loader:
             x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
             if config.augment and not per_sample:
                 x = data.augment(x, generator)
-            with autocast():
-                loss = F.cross_entropy(model(x.contiguous(memory_format=memory_format)), y)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            lr_schedule.step()
-        sync(device)
-        marks.append(time.perf_counter())
+            bare_step(model, optimizer, lr_schedule, x, y, autocast, memory_format)
+
     images = len(loader) * config.batch_size
-    return Run([b - a for a, b in itertools.pairwise(marks)], images, model=model)
+    return Run(timed_epochs(device, epochs, one_epoch), images, model=model)
 
 
 RUNNERS: dict[str, Callable[[Case, ScheduleBase, int], Run]] = {
@@ -406,12 +426,7 @@ def measure_components(case: Case, schedule: ScheduleBase, reps: int) -> dict[st
         x, y = data.train_x[index], data.train_y[index]
         if config.augment:
             x = data.augment(x, generator)
-        with autocast():
-            loss = F.cross_entropy(model(x.contiguous(memory_format=memory_format)), y)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        lr_schedule.step()
+        bare_step(model, optimizer, lr_schedule, x, y, autocast, memory_format)
 
     for _ in range(reps):
         t0 = clock()
@@ -529,25 +544,13 @@ def synthetic_cifar(n: int, device: torch.device, seed: int = SEED) -> TensorDat
     return prepare("synthetic-cifar", (x, y, test_x, test_y), Augment(4, True), device, seed)
 
 
-def machine() -> dict[str, Any]:
-    """CPU model, cores, torch version and GPU name, for the report."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    info: dict[str, Any] = {
-        "cpu": cpu,
-        "cores": os.cpu_count(),
+def torch_facts() -> dict[str, Any]:
+    """The machine (bench/common.py) with the torch version, its threads and the GPU name."""
+    return machine() | {
         "torch": torch.__version__,
         "torch_threads": torch.get_num_threads(),
-        "python": platform.python_version(),
         "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
     }
-    return info
 
 
 def print_case(r: dict[str, Any]) -> None:
@@ -557,9 +560,9 @@ def print_case(r: dict[str, Any]) -> None:
         f"{r['epochs']} epochs x {r['images_per_epoch']:,} images (train set {r['train_images']:,},"
         f" val {r['val_images']:,}), augment on, cosine, median of {r['reps']} reps =="
     )
-    header = f"{'variant':<36}{'img/s median':>14}{'best':>10}{'worst':>10}{'whole run':>11}"
-    print(header)
-    print("-" * len(header))
+    columns = f"{'variant':<36}{'img/s median':>14}{'best':>10}{'worst':>10}{'whole run':>11}"
+    print(columns)
+    print("-" * len(columns))
     for variant in VARIANTS:
         t = r["images_per_s"][variant]
         print(
@@ -627,12 +630,9 @@ def main() -> None:
     torch.set_num_threads(1)
     schedule = parse_schedule(SCHEDULE)
     cpu = torch.device("cpu")
-    info = machine()
-    print(
-        f"machine: {info['cpu']}, {info['cores']} cores, torch {info['torch']} "
-        f"({info['torch_threads']} thread), Python {info['python']}, "
-        f"GPU: {info['gpu'] or 'none'}"
-    )
+    info = torch_facts()
+    header("training throughput: schedsearch's trainer against a bare loop and DataLoader loops")
+    print(f"torch {info['torch']} ({info['torch_threads']} thread), GPU: {info['gpu'] or 'none'}")
     print(
         f"started {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
         f"{'quick' if args.quick else 'full'} mode, schedule {json.dumps(SCHEDULE)}, "
@@ -671,7 +671,7 @@ def main() -> None:
         results.append(result)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        payload = {"machine": info, "quick": q, "cases": results}
+        payload = {"commit": commit(), "machine": info, "quick": q, "cases": results}
         args.json.write_text(json.dumps(payload, indent=2) + "\n")
         print(f"\nwrote {args.json}")
 

@@ -17,26 +17,28 @@ Run as ``.venv/bin/python bench/worker_scaling.py [--quick] [--sleep S] [--json 
    fails.
 2. **Storage time per trial.** In one process, on a study pre-filled with 100 and then with
    5,000 finished trials, 50 timed iterations (after 3 untimed ones) of the storage operations
-   ``Worker._turn`` performs per trial when it serves one study, each timed on its own, in its
-   order: ``store.get`` (serving), ``store.claim`` (which returns the claimed study), then what
+   ``Worker._turn`` (schedsearch/worker/loop.py) performs per trial when it serves one study,
+   each timed on its own, in its order: ``store.studies.get`` (``_serving``),
+   ``store.slots.claim`` (which returns the claimed study), then what ``_run_trial``'s
    ``study.optimize(n_trials=1)`` does: Optuna's own ``fail_stale_trials`` (it runs before every
    trial when heartbeats are on), ``study.ask``, the heartbeat recorded when the trial starts,
    the objective's ``suggest_float``, ``report`` and ``should_prune``, ``study.tell`` and the
-   ``storage.get_trial`` that feeds optimize's callbacks; and last the worker's
-   ``store.record_value`` (COMPLETE trials: the study's best value) and ``store.get`` after the
-   trial (``finish_if_done`` follows only once ``claimed >= n_trials``). The headline
-   figure is the core sequence claim + ask + suggest + report + should_prune + tell; the sum of
-   all of the above is printed beside it. Two operations are not per trial and are timed on
-   their own (50 calls after 3 untimed): ``store.fail_stale``, which the worker runs at most once
-   per heartbeat interval (30 s) per study, and ``store.trial_counts`` (``finish_if_done``),
-   which it runs when a study's slots are all claimed. Then, as a check on the sum, 50 calls of
-   ``Worker._turn`` itself with an objective that does no work (its first, untimed turn runs
-   ``fail_stale``; the timed ones fall inside the 30 s interval, as in production). The first 100
-   trials go in through ``study.add_trials``; the rest in bulk through Optuna's ORM models
-   (bench/prefill.py, which reads every trial back and checks it), since ``add_trials`` takes
-   ~12-25 ms per trial on PostgreSQL; then ``VACUUM ANALYZE``, as autovacuum would have run by
-   the time a study holds that many trials. It also prints the process CPU time and the SQL
-   statements and connection checkouts per trial.
+   ``storage.get_trial`` that feeds optimize's callbacks; and last ``worker.settle.settle``'s
+   ``store.slots.record_value`` (COMPLETE trials: the study's best value) and
+   ``store.studies.get`` after the trial (``lifecycle.conclude`` follows only once ``claimed >=
+   n_trials``). The headline figure is the core sequence claim + ask + suggest + report +
+   should_prune + tell; the sum of all of the above is printed beside it. Two operations are
+   not per trial and are timed on their own (50 calls after 3 untimed):
+   ``store.heartbeats.fail_stale``, which the worker runs at most once per heartbeat interval
+   (30 s) per study, and ``lifecycle.conclude`` (on an unfinished study: one
+   ``store.trials.counts`` query), which it runs when a study's slots are all claimed. Then, as
+   a check on the sum, 50 calls of ``Worker._turn`` itself with an objective that does no work
+   (its first, untimed turn runs ``fail_stale``; the timed ones fall inside the 30 s interval,
+   as in production). The first 100 trials go in through ``study.add_trials``; the rest in
+   bulk through Optuna's ORM models (bench/prefill.py, which reads every trial back and checks
+   it), since ``add_trials`` takes ~12-25 ms per trial on PostgreSQL; then ``VACUUM ANALYZE``,
+   as autovacuum would have run by the time a study holds that many trials. It also prints the
+   process CPU time and the SQL statements and connection checkouts per trial.
 
 ``--quick``: 0.3 s trials, 1/2/4 workers, 100 and 1,000 trials (about 70-90 s on 2 cores).
 
@@ -54,9 +56,6 @@ import argparse
 import json
 import multiprocessing as mp
 import os
-import platform
-import secrets
-import shutil
 import sqlite3
 import statistics
 import sys
@@ -75,14 +74,16 @@ import optuna
 import psycopg
 import sqlalchemy as sa
 from optuna.distributions import FloatDistribution
-from prefill import fill, settle, source_digest, trial_count
 
-from schedsearch.spec import StudySpec
+from schedsearch.core.spec import StudySpec
+from schedsearch.search import lifecycle
+from schedsearch.search.strategy import make_pruner, make_sampler
 from schedsearch.store import Store, StudyInfo
-from schedsearch.strategy import make_pruner, make_sampler
-from schedsearch.worker import Worker, WorkerOptions
+from schedsearch.worker.loop import Worker, WorkerOptions
 
-PG_ADMIN = os.environ.get("SCHEDSEARCH_TEST_PG", "host=127.0.0.1 port=5432 user=postgres")
+from common import PG, commit, fresh_pg_database, header, machine
+from prefill import fill, settle, trial_count
+
 HEARTBEAT = {"heartbeat_interval": 30, "grace_period": 120}  # `schedsearch worker` defaults
 POLL = 0.05
 TRIALS_PER_WORKER = 6
@@ -108,12 +109,12 @@ OPS = (
     "get_after",
 )
 CORE = ("claim", "ask", "suggest_float", "report", "should_prune", "tell")  # the goal figure
-# Not per trial: fail_stale once per heartbeat interval per study, trial_counts (finish_if_done)
-# once a study's slots are all claimed. Timed on their own.
-AMORTISED = ("fail_stale", "trial_counts")
+# Not per trial: fail_stale once per heartbeat interval per study, conclude once a study's slots
+# are all claimed. Timed on their own.
+AMORTISED = ("fail_stale", "conclude")
 LABELS = {
-    "get": "store.get (serving)",
-    "claim": "store.claim",
+    "get": "store.studies.get (serving)",
+    "claim": "store.slots.claim",
     "optuna_stale": "fail_stale_trials (in optimize)",
     "ask": "study.ask",
     "heartbeat": "heartbeat at trial start",
@@ -122,14 +123,15 @@ LABELS = {
     "should_prune": "trial.should_prune",
     "tell": "study.tell",
     "callback_read": "get_trial for callbacks (in optimize)",
-    "record_value": "store.record_value (COMPLETE trials)",
-    "get_after": "store.get (after the trial)",
-    "fail_stale": "store.fail_stale",
-    "trial_counts": "store.trial_counts",
+    "record_value": "store.slots.record_value (COMPLETE trials)",
+    "get_after": "store.studies.get (after the trial)",
+    "fail_stale": "store.heartbeats.fail_stale",
+    "conclude": "lifecycle.conclude",
 }
 AMORTISED_NOTE = {
     "fail_stale": "per heartbeat interval (30 s) per study, not per trial",
-    "trial_counts": "finish_if_done: once claimed >= n_trials, not per trial",
+    "conclude": "store.trials.counts on an unfinished study: once claimed >= n_trials, "
+    "not per trial",
 }
 
 
@@ -147,38 +149,19 @@ class Settings:
 # -- databases ----------------------------------------------------------------------------
 
 
-def _pg_admin() -> psycopg.Connection:
-    return psycopg.connect(f"{PG_ADMIN} dbname=postgres", autocommit=True)
-
-
 @contextmanager
 def databases() -> Iterator[dict[str, str]]:
-    """A fresh PostgreSQL database and a fresh SQLite file; both removed afterwards."""
-    folder = Path(tempfile.mkdtemp(prefix="worker_scaling_"))
-    name = f"schedsearch_bench_{secrets.token_hex(4)}"
-    params = dict(part.split("=", 1) for part in PG_ADMIN.split())
-    created = False
-    try:
-        with _pg_admin() as admin:
-            admin.execute(f'CREATE DATABASE "{name}"')
-        created = True
-        yield {
-            "postgresql": (
-                f"postgresql+psycopg://{params.get('user', 'postgres')}@"
-                f"{params.get('host', '127.0.0.1')}:{params.get('port', '5432')}/{name}"
-            ),
-            "sqlite": f"sqlite:///{folder / 'studies.db'}",
-        }
-    finally:
-        if created:
-            with _pg_admin() as admin:
-                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        shutil.rmtree(folder, ignore_errors=True)
+    """A fresh PostgreSQL database (bench/common.py) and a fresh SQLite file; both removed
+    afterwards."""
+    with fresh_pg_database() as url, tempfile.TemporaryDirectory(prefix="worker_scaling_") as tmp:
+        yield {"postgresql": url, "sqlite": f"sqlite:///{Path(tmp) / 'studies.db'}"}
 
 
 def server_version() -> str:
-    with _pg_admin() as admin:
-        return str(admin.execute("SHOW server_version").fetchone()[0]).split()[0]
+    with psycopg.connect(f"{PG} dbname=postgres", autocommit=True) as admin:
+        row = admin.execute("SHOW server_version").fetchone()
+        assert row is not None
+        return str(row[0]).split()[0]
 
 
 # -- 1. scaling ---------------------------------------------------------------------------
@@ -227,7 +210,9 @@ def run_scaling(url: str, backend: str, n_workers: int, sleep: float) -> dict[st
     name = f"scaling-{backend}-{n_workers}"
     store = Store(url)
     try:
-        store.create_study(StudySpec(name=name, sampler="random", pruner="none", n_trials=n_trials))
+        study = store.studies.create(
+            StudySpec(name=name, sampler="random", pruner="none", n_trials=n_trials)
+        )
         context = mp.get_context("spawn")
         ready, go, ran = context.Value("i", 0), context.Event(), context.Array("i", n_workers)
         processes = [
@@ -262,8 +247,8 @@ def run_scaling(url: str, backend: str, n_workers: int, sleep: float) -> dict[st
                 if process.is_alive():
                     process.terminate()
                     process.join(timeout=10)
-        info = store.get(name)
-        trials = store.optuna_study(info).get_trials(deepcopy=False)
+        info = store.studies.get(study.id)
+        trials = store.trials.all(info)
         states = Counter(t.state.name for t in trials)
         numbers = {t.number for t in trials}
         check = (
@@ -300,13 +285,13 @@ def run_scaling(url: str, backend: str, n_workers: int, sleep: float) -> dict[st
 
 
 def print_scaling(rows: list[dict[str, Any]]) -> None:
-    header = (
+    columns = (
         f"{'backend':<11}{'workers':>8}{'trials':>7}{'start-up s':>11}{'span s':>8}"
         f"{'wall s':>8}{'trial s':>8}{'trials/s':>9}{'of ideal':>9}{'efficiency':>11}  "
         f"{'trials per worker':<26}check"
     )
-    print(header)
-    print("-" * len(header))
+    print(columns)
+    print("-" * len(columns))
     for row in rows:
         print(
             f"{row['backend']:<11}{row['workers']:>8}{row['trials']:>7}{row['startup_s']:>11.1f}"
@@ -374,7 +359,7 @@ def counting(store: Store) -> Iterator[Counter]:
     def checkout(*_: Any) -> None:
         counts["checkouts"] += 1
 
-    engines = (store.engine, store.optuna.engine)
+    engines = (store.db.engine, store.optuna.engine)
     for engine in engines:
         sa.event.listen(engine, "before_cursor_execute", statement)
         sa.event.listen(engine.pool, "checkout", checkout)
@@ -395,14 +380,14 @@ def measure_storage(
     Also returns, per trial over the timed per-trial iterations, this process's CPU time and the
     SQL statements and connection checkouts the per-trial ops caused.
     """
-    handle = store.optuna_study(
+    handle = store.trials.optuna_study(
         study, sampler=make_sampler(study.spec, 0), pruner=make_pruner(study.spec)
     )
 
     def one_trial(times: dict[str, list[float]]) -> None:
         # Worker._turn -> _serving (serving one study); _fail_stale is skipped inside the interval
-        _timed(times, "get", store.get, study.name)
-        claimed = _timed(times, "claim", store.claim, study.id)
+        _timed(times, "get", store.studies.get, study.name)
+        claimed = _timed(times, "claim", store.slots.claim, study.id)
         if claimed is None:
             raise SystemExit("FAILED: claim() refused a slot during the storage benchmark")
         # Worker._run_trial -> study.optimize(n_trials=1) -> optuna's _run_trial
@@ -414,15 +399,15 @@ def measure_storage(
         _timed(times, "should_prune", trial.should_prune)
         _timed(times, "tell", handle.tell, trial, x)
         _timed(times, "callback_read", store.optuna.get_trial, trial._trial_id)
-        # Worker._settle: the best value (COMPLETE trials), a cheap re-read; finish_if_done
-        # only once claimed >= n_trials
-        _timed(times, "record_value", store.record_value, claimed.id, x)
-        if _timed(times, "get_after", store.get, claimed.id).claimed >= claimed.n_trials:
+        # worker.settle.settle: the best value (COMPLETE trials), a cheap re-read;
+        # lifecycle.conclude only once claimed >= n_trials
+        _timed(times, "record_value", store.slots.record_value, claimed.id, x)
+        if _timed(times, "get_after", store.studies.get, claimed.id).claimed >= claimed.n_trials:
             raise SystemExit("FAILED: the storage benchmark's study ran out of slots")
 
     def amortised(times: dict[str, list[float]]) -> None:
-        _timed(times, "fail_stale", store.fail_stale, study)
-        _timed(times, "trial_counts", store.trial_counts, study)
+        _timed(times, "fail_stale", store.heartbeats.fail_stale, study)
+        _timed(times, "conclude", lifecycle.conclude, store, study)
 
     times: dict[str, list[float]] = {op: [] for op in (*OPS, *AMORTISED)}
     with warnings.catch_warnings():  # "Heartbeat ... supposed to be used with Study.optimize"
@@ -481,7 +466,7 @@ def run_storage(url: str, backend: str, settings: Settings) -> list[dict[str, An
     store = Store(url, **HEARTBEAT)
     results = []
     try:
-        study = store.create_study(  # n_trials: claim() must keep succeeding
+        study = store.studies.create(  # n_trials: claim() must keep succeeding
             StudySpec(name=f"storage-{backend}", sampler="random", pruner="none", n_trials=100_000)
         )
         for size in settings.sizes:
@@ -516,11 +501,11 @@ def print_storage(results: list[dict[str, Any]]) -> None:
     columns = [f"{r['backend']} @{r['size']:,}" for r in results]
     width = max(17, *(len(c) + 2 for c in columns))
     label_width = 48
-    header = f"{'operation (ms: median / p90)':<{label_width}}" + "".join(
+    top = f"{'operation (ms: median / p90)':<{label_width}}" + "".join(
         f"{c:>{width}}" for c in columns
     )
-    print(header)
-    print("-" * len(header))
+    print(top)
+    print("-" * len(top))
 
     def line(label: str, cells: list[dict[str, float]]) -> None:
         text = "".join(f"{c['median']:>{width - 9}.2f} /{c['p90']:>6.2f} " for c in cells)
@@ -529,7 +514,7 @@ def print_storage(results: list[dict[str, Any]]) -> None:
     for op in OPS:
         marker = "*" if op in CORE else " "
         line(f"{marker} {LABELS[op]}", [r["ops"][op] for r in results])
-    print("-" * len(header))
+    print("-" * len(top))
     line("= storage time per trial (* ops) [goal]", [r["core"] for r in results])
     line("= all storage work of a worker turn (all ops)", [r["all_ops"] for r in results])
     line("Worker._turn measured whole, zero-work objective", [r["turn"] for r in results])
@@ -541,13 +526,14 @@ def print_storage(results: list[dict[str, Any]]) -> None:
         f"{'SQL statements / checkouts per trial':<{label_width}}"
         + "".join(f"{r['statements']:>{width - 9}.1f} /{r['checkouts']:>6.1f} " for r in results)
     )
-    print("-" * len(header))
+    print("-" * len(top))
     for op in AMORTISED:
         line(f"  {LABELS[op]}", [r["ops"][op] for r in results])
         print(f"    ({AMORTISED_NOTE[op]})")
     print(
         "(* core: claim, ask, suggest, report, should_prune, tell. All ops: the core plus "
-        "store.get before and after the trial, store.record_value, and what study.optimize adds "
+        "store.studies.get before and after the trial, store.slots.record_value, and what "
+        "study.optimize adds "
         "per trial: Optuna's "
         "fail_stale_trials, the heartbeat at trial start and the get_trial for its callbacks. "
         "Medians/p90 of per-trial sums. Pre-fill: "
@@ -561,16 +547,6 @@ def print_storage(results: list[dict[str, Any]]) -> None:
 
 
 # -- main ---------------------------------------------------------------------------------
-
-
-def cpu_model() -> str:
-    try:
-        for text in Path("/proc/cpuinfo").read_text().splitlines():
-            if text.startswith("model name"):
-                return text.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def main() -> None:
@@ -589,25 +565,21 @@ def main() -> None:
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # as `schedsearch worker` does
     started = time.perf_counter()
     load_before = os.getloadavg()
-    machine = {
-        "cpu": cpu_model(),
-        "cores": os.cpu_count(),
-        "python": platform.python_version(),
+    facts = machine() | {
         "optuna": optuna.__version__,
         "sqlalchemy": sa.__version__,
         "sqlite": sqlite3.sqlite_version,
         "postgresql": server_version(),
     }
+    header("worker scaling and storage time per trial, PostgreSQL and SQLite")
     print(
-        f"machine: {machine['cpu']}, {machine['cores']} cores, Python {machine['python']}, "
-        f"Optuna {machine['optuna']}, SQLAlchemy {machine['sqlalchemy']}, "
-        f"PostgreSQL {machine['postgresql']} (loopback), SQLite {machine['sqlite']}"
+        f"Optuna {facts['optuna']}, SQLAlchemy {facts['sqlalchemy']}, "
+        f"PostgreSQL {facts['postgresql']} (loopback), SQLite {facts['sqlite']}"
     )
     print(
         f"started {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {'quick' if args.quick else 'full'} "
         f"mode, load average {' '.join(f'{x:.2f}' for x in load_before)}"
     )
-    print(f"code measured: {source_digest()}")
     scaling: list[dict[str, Any]] = []
     storage: list[dict[str, Any]] = []
     with databases() as urls:
@@ -669,7 +641,8 @@ def main() -> None:
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         payload = {
-            "machine": machine,
+            "commit": commit(),
+            "machine": facts,
             "settings": settings.__dict__,
             "load_before": load_before,
             "load_after": load_after,
