@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse
 
 from api.deps import get_store
 from api.schemas import Health
+from schedsearch.core.errors import SchemaError
 
 router = APIRouter(tags=["health"])
 
@@ -16,7 +17,7 @@ router = APIRouter(tags=["health"])
 def healthz(request: Request) -> JSONResponse:
     try:
         get_store(request).ping()
-    except sa.exc.SQLAlchemyError as exc:
+    except (sa.exc.SQLAlchemyError, SchemaError) as exc:
         body = {"status": "unavailable", "database": type(exc).__name__}
         return JSONResponse(body, status_code=503)
     return JSONResponse({"status": "ok", "database": "ok"})

@@ -52,8 +52,8 @@ class Store:
     ) -> None:
         self.url = url
         self.db = Database(self.url, pool_size)
-        schema.ensure(self.db)
         try:
+            schema.ensure(self.db)
             with quiet_experimental():  # heartbeats are "experimental", and what we need
                 self.optuna = optuna.storages.RDBStorage(
                     self.url,
@@ -65,10 +65,13 @@ class Store:
                     ),
                     skip_table_creation=True,
                 )
-        except RuntimeError as exc:  # Optuna's own schema check
-            raise SchemaError(
-                f"{exc} With schedsearch, run `{schema.UPGRADE}` instead: it upgrades both."
-            ) from None
+        except BaseException as exc:
+            self.db.close()  # no engine left behind, whatever went wrong
+            if type(exc) is RuntimeError:  # Optuna's own schema check
+                raise SchemaError(
+                    f"{exc} With schedsearch, run `{schema.UPGRADE}` instead: it upgrades both."
+                ) from None
+            raise
         self.studies = Studies(self.db, self.optuna)
         self.slots = Slots(self.db)
         self.trials = Trials(self.db, self.optuna)

@@ -30,6 +30,8 @@ HEAD = "0002"
 BASELINE = "0001"  # the schema as a9b7f7a and earlier left it (then unversioned by Alembic)
 _LOCK = 0x5C4ED5EA  # pg advisory lock key for schema creation and upgrades
 UPGRADE = "schedsearch db upgrade"
+LEGACY_TABLE = "schedsearch_meta"  # the version table of every schedsearch before Alembic
+RACE_SECONDS = 10.0  # how long racing first starts may keep colliding
 
 
 def _version(connection: sa.Connection) -> str | None:
@@ -56,32 +58,36 @@ def _locked(db: Database) -> Iterator[sa.Connection]:
 def ensure(db: Database) -> None:
     """Create the schema at head on an empty database, else check that it is at head.
 
-    Creation writes the version table first and its row last, so a process racing the creator
-    (SQLite has no schema lock) sees "being created" and waits, never "old".
+    Creation stamps the version last. A creation cut short (a process killed halfway) leaves
+    our tables without a version row, which the next start finishes: every step is idempotent.
+    Racing first starts on SQLite (which has no schema lock) collide on a table or the version
+    row; the loser looks again and finds the schema at head. A database that cannot be reached
+    raises at once (the callers' outage handling decides what to do).
     """
-    for attempt in range(50):
-        try:
-            with _locked(db) as connection:
-                tables = set(sa.inspect(connection).get_table_names())
-                if VERSION_TABLE in tables:
-                    found = _version(connection)
-                    if found is None:  # another process is creating it
-                        raise _Busy
-                    if found != HEAD:
-                        raise _outdated(db, f"is at schema {found}")
-                    return
-                if "schedsearch_studies" in tables:
-                    raise _outdated(db, "was made by an older schedsearch")
-                _create(db, connection, "version_info" in tables)
+    deadline = time.monotonic() + RACE_SECONDS
+    while True:
+        with _locked(db) as connection:
+            try:
+                _ensure(db, connection)
                 return
-        except (_Busy, sa.exc.OperationalError):  # SQLite: a racing creator; wait for it
-            if attempt == 49:
-                raise
-            time.sleep(0.1 * min(attempt + 1, 5))
+            except (sa.exc.IntegrityError, sa.exc.OperationalError):
+                connection.rollback()
+                if time.monotonic() > deadline:
+                    raise
+        time.sleep(0.2)
 
 
-class _Busy(Exception):
-    pass
+def _ensure(db: Database, connection: sa.Connection) -> None:
+    tables = set(sa.inspect(connection).get_table_names())
+    if VERSION_TABLE in tables:
+        found = _version(connection)
+        if found == HEAD:
+            return
+        if found is not None:
+            raise _outdated(db, f"is at schema {found}")
+    elif LEGACY_TABLE in tables:  # every schedsearch before Alembic wrote its version there
+        raise _outdated(db, "was made by an older schedsearch")
+    _create(db, connection)
 
 
 def _outdated(db: Database, what: str) -> SchemaError:
@@ -91,23 +97,21 @@ def _outdated(db: Database, what: str) -> SchemaError:
     )
 
 
-def _create(db: Database, connection: sa.Connection, optuna_exists: bool) -> None:
-    """Our tables at head (and Optuna's, if the database has none yet)."""
+def _create(db: Database, connection: sa.Connection) -> None:
+    """Optuna's tables, completed and stamped by Optuna itself (a no-op where they are), then
+    ours at head. Our version row comes last, so whoever finds it finds both schemas whole."""
     if db.dialect == "sqlite":
         connection.exec_driver_sql("PRAGMA journal_mode=WAL")
-    if not optuna_exists:
-        optuna.storages.RDBStorage(db.url, engine_kwargs=engine_kwargs(db.url)).engine.dispose()
+    optuna.storages.RDBStorage(db.url, engine_kwargs=engine_kwargs(db.url)).engine.dispose()
+    Base.metadata.create_all(connection)
+    for name, target in TRIAL_INDEXES.items():
+        connection.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS {name} ON {target}")
     connection.exec_driver_sql(
         f"CREATE TABLE IF NOT EXISTS {VERSION_TABLE} (version_num VARCHAR(32) NOT NULL, "
         f"CONSTRAINT {VERSION_TABLE}_pkc PRIMARY KEY (version_num))"
     )
-    connection.commit()
-    Base.metadata.create_all(connection)
-    for name, target in TRIAL_INDEXES.items():
-        connection.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS {name} ON {target}")
-    connection.execute(
-        sa.text(f"INSERT INTO {VERSION_TABLE} (version_num) VALUES (:v)"), {"v": HEAD}
-    )
+    stamp = sa.text(f"INSERT INTO {VERSION_TABLE} (version_num) VALUES (:v)")
+    connection.execute(stamp, {"v": HEAD})
     connection.commit()
 
 
@@ -125,19 +129,13 @@ def upgrade(url: str) -> list[str]:
                 connection.exec_driver_sql("PRAGMA journal_mode=WAL")
             tables = set(sa.inspect(connection).get_table_names())
             if "version_info" in tables:
-                optuna_storage = optuna.storages.RDBStorage(
-                    url, skip_compatibility_check=True, skip_table_creation=True
-                )
-                before = optuna_storage.get_current_version()
-                if before != optuna_storage.get_head_version():
-                    optuna_storage.upgrade()
-                    done.append(f"optuna: {before} -> {optuna_storage.get_head_version()}")
-                optuna_storage.engine.dispose()
-            if VERSION_TABLE not in tables and "schedsearch_studies" not in tables:
-                _create(db, connection, "version_info" in tables)
+                done += _upgrade_optuna(url)
+            legacy = VERSION_TABLE not in tables and LEGACY_TABLE in tables
+            if not legacy and (VERSION_TABLE not in tables or _version(connection) is None):
+                _create(db, connection)  # new, or cut short
                 return [*done, f"schedsearch: created at {HEAD}"]
             config = _alembic_config(connection)
-            if VERSION_TABLE not in tables:  # made before Alembic: the baseline, once complete
+            if legacy:  # made before Alembic: the baseline, once complete
                 _complete_baseline(connection)
                 command.stamp(config, BASELINE)
                 done.append(f"schedsearch: unversioned, made before Alembic: stamped {BASELINE}")
@@ -149,6 +147,24 @@ def upgrade(url: str) -> list[str]:
     finally:
         db.close()
     return done or [f"already at head (schedsearch {HEAD})"]
+
+
+def _upgrade_optuna(url: str) -> list[str]:
+    """Optuna's own upgrade, as ``optuna storage upgrade`` runs it."""
+    storage = optuna.storages.RDBStorage(
+        url,
+        engine_kwargs=engine_kwargs(url),
+        skip_compatibility_check=True,
+        skip_table_creation=True,
+    )
+    try:
+        before, head = storage.get_current_version(), storage.get_head_version()
+        if before == head:
+            return []
+        storage.upgrade()
+        return [f"optuna: {before} -> {head}"]
+    finally:
+        storage.engine.dispose()
 
 
 def _complete_baseline(connection: sa.Connection) -> None:

@@ -181,3 +181,42 @@ def test_a_frozen_database_upgrades_and_serves_every_study(frozen_url: str) -> N
     assert rerun is not None and rerun["rerun"]["status"] == StudyStatus.COMPLETED
     assert len(rerun["rerun"]["candidates"][0]["values"]) == 2  # two fresh seeds, read back
     store.close()
+
+
+_OPEN = "import sys; from schedsearch.store import Store; Store(sys.argv[1]).close()"
+
+
+def test_racing_first_starts_all_find_the_schema_at_head(db_url: str) -> None:
+    """Twelve processes open one empty database at once (SQLite has no schema lock)."""
+    starts = [
+        subprocess.Popen([sys.executable, "-c", _OPEN, db_url], stderr=subprocess.PIPE)
+        for _ in range(12)
+    ]
+    errors = [p.communicate(timeout=120)[1].decode() for p in starts]
+    assert [p.returncode for p in starts] == [0] * 12, "\n".join(errors)
+    assert _version(db_url) == schema.HEAD and _our_diffs(db_url) == []
+
+
+def test_a_creation_cut_short_is_finished_by_the_next_start(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'cut.db'}"
+    Store(url).close()
+    with sa.create_engine(url).begin() as connection:  # killed before the version was stamped
+        connection.execute(sa.text(f"DELETE FROM {VERSION_TABLE}"))
+    Store(url).close()
+    assert _version(url) == schema.HEAD
+    with sa.create_engine(url).begin() as connection:  # or before the version table existed
+        connection.execute(sa.text(f"DROP TABLE {VERSION_TABLE}"))
+    assert schema.upgrade(url) == [f"schedsearch: created at {schema.HEAD}"]
+    assert _version(url) == schema.HEAD and _our_diffs(url) == []
+
+
+def test_an_unreachable_database_fails_at_once(tmp_path: Path) -> None:
+    """Only racing creators are waited for; a database that is not there is not."""
+    import time
+
+    started = time.monotonic()
+    with pytest.raises(sa.exc.OperationalError):
+        Store("postgresql+psycopg://postgres@127.0.0.1:1/nowhere")
+    with pytest.raises(sa.exc.OperationalError):
+        Store(f"sqlite:///{tmp_path / 'no' / 'such' / 'folder.db'}")
+    assert time.monotonic() - started < schema.RACE_SECONDS
