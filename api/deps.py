@@ -1,5 +1,5 @@
-"""What routes depend on, defined once: the store (opened on first use, so the service starts
-even while the database is down) and the settings."""
+"""What routes depend on, defined once: the store, opened on first use (so the service starts
+even while the database is down) from the app's settings."""
 
 from __future__ import annotations
 

@@ -22,7 +22,9 @@ from schedsearch.client import Client, ClientError
 from schedsearch.core.errors import UserError
 from schedsearch.core.formatting import format_best, format_status
 from schedsearch.core.spec import StudySpec, error_line
+from schedsearch.core.states import StudyStatus
 from schedsearch.settings import Settings
+from schedsearch.settings import error_line as settings_error
 
 app = typer.Typer(
     add_completion=False,
@@ -331,7 +333,7 @@ def status(
                     best="-" if best is None else f"{best:.4f}",
                 )
                 bar.refresh()
-                if info["status"] not in ("queued", "running"):
+                if not StudyStatus(info["status"]).active:
                     break
                 time.sleep(every)
                 info = client.status(study)
@@ -371,8 +373,8 @@ def main() -> None:
         sys.exit(130)
     except typer.TyperException as exc:  # usage errors: unknown option, bad type, ...
         _fail(exc.format_message() if hasattr(exc, "format_message") else str(exc))
-    except ValidationError as exc:
-        _fail(error_line(exc))
+    except ValidationError as exc:  # the environment's settings, or a spec
+        _fail(settings_error(exc) if exc.title == Settings.__name__ else error_line(exc))
     except ClientError as exc:
         _fail(str(exc), code=2 if 400 <= exc.status < 500 else 1)  # 4xx: the user's input
     except (UserError, ValueError) as exc:

@@ -1,24 +1,29 @@
 """Every ``SCHEDSEARCH_*`` setting, read from the environment in one place.
 
-A process builds one ``Settings`` where it starts (a CLI command, the API factory) and passes
-it, or the values it needs, down; no other module reads ``os.environ``. Command-line flags win
-over the environment, which wins over the defaults below.
+Entry points (a CLI command, the API factory, ``run_study``) build a ``Settings`` and pass it,
+or the values it needs, down; a library call given no value falls back to a fresh
+``Settings()`` (the data folder, the client's URL). No other module reads ``os.environ``.
+Command-line flags win over the environment, which wins over the defaults below; an empty
+variable counts as unset.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///./schedsearch.db"
+PREFIX = "SCHEDSEARCH_"
 
 
 class Settings(BaseSettings):
     """One field per variable; the variable is the field's name, upper-cased, after the prefix."""
 
-    model_config = SettingsConfigDict(env_prefix="SCHEDSEARCH_", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(
+        env_prefix=PREFIX, extra="ignore", frozen=True, env_ignore_empty=True
+    )
 
     database_url: str = Field(
         DEFAULT_DATABASE_URL, description="the study database (a SQLAlchemy URL)"
@@ -40,10 +45,29 @@ class Settings(BaseSettings):
     )
     max_retry: int = Field(3, ge=0, description="retries of a dead worker's trial")
 
+    @model_validator(mode="after")
+    def _grace_outlasts_the_beat(self) -> Settings:
+        if self.grace_period <= self.heartbeat_interval:
+            raise ValueError(
+                f"grace_period ({self.grace_period} s) must be longer than heartbeat_interval "
+                f"({self.heartbeat_interval} s)"
+            )
+        return self
+
     @property
     def token(self) -> str | None:
         """The API token in clear, or None when unset or empty."""
         return self.api_token.get_secret_value() or None if self.api_token else None
+
+
+def error_line(exc: ValidationError) -> str:
+    """A settings error in the user's terms: the variable, not the field."""
+    parts = []
+    for error in exc.errors():
+        where = "".join(f"{PREFIX}{str(part).upper()}" for part in error["loc"][:1])
+        message = error["msg"].removeprefix("Value error, ")
+        parts.append(f"{where}: {message}" if where else message)
+    return "; ".join(parts)
 
 
 def settings_table() -> str:
@@ -51,5 +75,5 @@ def settings_table() -> str:
     rows = ["| variable | what | default |", "| --- | --- | --- |"]
     for name, field in Settings.model_fields.items():
         default = "unset" if field.default is None else f"`{field.default}`"
-        rows.append(f"| `SCHEDSEARCH_{name.upper()}` | {field.description} | {default} |")
+        rows.append(f"| `{PREFIX}{name.upper()}` | {field.description} | {default} |")
     return "\n".join(rows)

@@ -40,3 +40,30 @@ def test_nothing_else_reads_the_environment() -> None:
             if isinstance(node, ast.Attribute) and node.attr in ("environ", "getenv"):
                 readers.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert [r.split(":")[0] for r in readers] == ["schedsearch/cli.py"], readers
+
+
+def test_an_empty_variable_counts_as_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SCHEDSEARCH_DATABASE_URL", "")
+    assert Settings().database_url == "sqlite:///./schedsearch.db"
+
+
+def test_the_grace_period_must_outlast_the_heartbeat() -> None:
+    with pytest.raises(ValueError, match="grace_period"):
+        Settings(heartbeat_interval=60, grace_period=30)
+
+
+def test_the_cli_names_the_bad_variable_in_one_line() -> None:
+    import os
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", "from schedsearch.cli import main; main()", "status", "x"],
+        env={**os.environ, "SCHEDSEARCH_STATUS_TTL": "soon"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert done.stderr.startswith("schedsearch: error: SCHEDSEARCH_STATUS_TTL: ")
+    assert len(done.stderr.strip().splitlines()) == 1

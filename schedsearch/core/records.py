@@ -30,7 +30,7 @@ class TrainMetrics(BaseModel):
 
     train_loss: list[float] = Field(default_factory=list)
     seconds: float = 0.0
-    images_per_s: float = 0.0
+    images_per_s: int = 0
 
 
 class TrialRecord(BaseModel):

@@ -10,7 +10,10 @@ from enum import StrEnum
 
 
 class StudyStatus(StrEnum):
-    """Where a study is in its life (``search.lifecycle`` owns every transition)."""
+    """A study's status: queued, running (a re-run phase included), completed, cancelled or
+    failed."""
+
+    # ``search.lifecycle`` owns every transition between them.
 
     QUEUED = "queued"
     RUNNING = "running"
@@ -33,7 +36,7 @@ TERMINAL: tuple[StudyStatus, ...] = (
 
 
 class TrialState(StrEnum):
-    """A trial's state: Optuna's states, lower-cased (what ``/trials`` shows)."""
+    """A trial's state: Optuna's, lower-cased."""
 
     RUNNING = "running"
     WAITING = "waiting"

@@ -1,4 +1,5 @@
-"""A study's life, in one place: every status transition goes through ``move``.
+"""A study's life, in one place: ``TRANSITIONS`` says which status may follow which, and every
+transition after creation goes through ``move`` but one (below).
 
 ::
 

@@ -1,8 +1,8 @@
 """One database URL as the engines, sessions and Optuna storage every store module shares.
 
-Engine settings per backend: SQLite gets WAL (readers never block the writer) and a busy
-timeout instead of "database is locked"; PostgreSQL gets pre-ping (a restarted server costs a
-retry, not a crash) and a small pool per process.
+Engine settings per backend: SQLite gets a busy timeout instead of "database is locked" (and
+WAL, set on the file once by ``schema``: readers never block the writer); PostgreSQL gets
+pre-ping (a restarted server costs a retry, not a crash) and a small pool per process.
 """
 
 from __future__ import annotations

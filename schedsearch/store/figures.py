@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from schedsearch.core.states import COUNTED, StudyStatus
 from schedsearch.store.database import Database
 from schedsearch.store.tables import StudyRow
+from schedsearch.store.trials import FINISHED
 
 
 class Figures:
@@ -44,7 +45,7 @@ class Figures:
         query = sa.text(
             f"SELECT {buckets}, sum({seconds}), count(*) FROM trials t "
             "JOIN schedsearch_studies s ON s.optuna_study_id = t.study_id "
-            "WHERE t.state IN ('COMPLETE', 'PRUNED') AND t.datetime_start IS NOT NULL "
+            f"WHERE t.state IN {FINISHED} AND t.datetime_start IS NOT NULL "
             "AND t.datetime_complete IS NOT NULL"
         )
         with self.db.reads.connect() as connection:

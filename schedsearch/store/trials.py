@@ -15,11 +15,12 @@ from typing import Any
 import optuna
 import sqlalchemy as sa
 
-from schedsearch.core.states import COUNTED
+from schedsearch.core.states import COUNTED, TrialState
 from schedsearch.store.database import Database, aware, now
 from schedsearch.store.studies import StudyInfo, select_study
 
 LIVE_WITHIN = 60.0  # seconds: a worker seen since then is live
+FINISHED = f"('{TrialState.COMPLETE.stored}', '{TrialState.PRUNED.stored}')"  # as SQL
 
 _COUNTS = sa.text(  # reads only the (study_id, state) index: no join over trial values
     "SELECT "
@@ -29,7 +30,7 @@ _COUNTS = sa.text(  # reads only the (study_id, state) index: no join over trial
 ).bindparams(sa.bindparam("since", type_=sa.DateTime(timezone=True)))
 _DURATIONS = sa.text(
     "SELECT datetime_start, datetime_complete FROM trials WHERE study_id = :s "
-    "AND state IN ('COMPLETE', 'PRUNED') AND datetime_start IS NOT NULL "
+    f"AND state IN {FINISHED} AND datetime_start IS NOT NULL "
     "AND datetime_complete IS NOT NULL ORDER BY trial_id DESC LIMIT 50"
 ).columns(datetime_start=sa.DateTime, datetime_complete=sa.DateTime)
 

@@ -47,8 +47,9 @@ class Workers:
         with self.db.session() as session:
             session.execute(sa.delete(WorkerRow).where(WorkerRow.id == worker_id))
 
-    def live(self, within: float = LIVE_WITHIN, study_id: int | None = None) -> list[WorkerRow]:
-        since = now() - timedelta(seconds=within)
+    def live(self, study_id: int | None = None) -> list[WorkerRow]:
+        """Workers seen in the last ``LIVE_WITHIN`` seconds (on one study, if given)."""
+        since = now() - timedelta(seconds=LIVE_WITHIN)
         with self.db.session() as session:
             query = sa.select(WorkerRow).where(WorkerRow.last_seen >= since)
             if study_id is not None:
