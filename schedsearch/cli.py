@@ -53,6 +53,7 @@ ApiUrl = Annotated[
     str | None,
     typer.Option("--url", help="the service [env: SCHEDSEARCH_API_URL]"),
 ]
+StudyKey = Annotated[str, typer.Argument(help="study id or name")]
 ApiToken = Annotated[
     str | None, typer.Option("--token", help="bearer token [env: SCHEDSEARCH_API_TOKEN]")
 ]
@@ -91,36 +92,33 @@ def _spec(fields: dict[str, Any], spec_file: str | None) -> StudySpec:
     return StudySpec.model_validate({**base, **{k: v for k, v in fields.items() if v is not None}})
 
 
+def _about(field: str) -> str:
+    """A spec field's description: the flag's help and the API's schema say the same."""
+    return StudySpec.model_fields[field].description or ""
+
+
 @app.command()
 def run(
-    dataset: Annotated[
-        str | None,
-        typer.Option(help="digits, mnist, fashion-mnist, cifar10, cifar100, imagefolder:PATH"),
+    dataset: Annotated[str | None, typer.Option(help=_about("dataset"))] = None,
+    model: Annotated[str | None, typer.Option(help=_about("model"))] = None,
+    epochs: Annotated[int | None, typer.Option(help=_about("epochs"))] = None,
+    trials: Annotated[int | None, typer.Option(help=_about("n_trials"))] = None,
+    batch_size: Annotated[int | None, typer.Option(help=_about("batch_size"))] = None,
+    optimizer: Annotated[str | None, typer.Option(help=_about("optimizer"))] = None,
+    families: Annotated[
+        str | None, typer.Option(help="comma-separated families (default: all)")
     ] = None,
-    model: Annotated[
-        str | None, typer.Option(help="cnn-small, cnn-medium, resnet8, resnet20")
-    ] = None,
-    epochs: Annotated[int | None, typer.Option(help="epochs per trial")] = None,
-    trials: Annotated[int | None, typer.Option(help="number of trials")] = None,
-    batch_size: Annotated[int | None, typer.Option()] = None,
-    optimizer: Annotated[str | None, typer.Option(help="sgd or adamw")] = None,
-    families: Annotated[str | None, typer.Option(help="comma-separated families (all)")] = None,
     space: Annotated[
         str | None, typer.Option(help="overrides as JSON or a .json/.yaml file")
     ] = None,
-    pruner: Annotated[
-        str | None,
-        typer.Option(help="hyperband, decay_aware, median, successive_halving, none"),
-    ] = None,
-    sampler: Annotated[str | None, typer.Option(help="tpe or random")] = None,
-    seed: Annotated[int | None, typer.Option()] = None,
+    pruner: Annotated[str | None, typer.Option(help=_about("pruner"))] = None,
+    sampler: Annotated[str | None, typer.Option(help=_about("sampler"))] = None,
+    seed: Annotated[int | None, typer.Option(help=_about("seed"))] = None,
     warm_start: Annotated[
-        bool | None, typer.Option("--warm-start", help="run the folklore schedules first")
+        bool | None, typer.Option("--warm-start", help=_about("warm_start"))
     ] = None,
-    rerun_top_k: Annotated[
-        int | None, typer.Option(help="at the end, train the k best again with fresh seeds")
-    ] = None,
-    rerun_seeds: Annotated[int | None, typer.Option(help="fresh seeds per re-run")] = None,
+    rerun_top_k: Annotated[int | None, typer.Option(help=_about("rerun_top_k"))] = None,
+    rerun_seeds: Annotated[int | None, typer.Option(help=_about("rerun_seeds"))] = None,
     name: Annotated[str | None, typer.Option(help="study name (default: generated)")] = None,
     spec: Annotated[str | None, typer.Option(help="a study spec file (.json/.yaml)")] = None,
     jobs: Annotated[int, typer.Option(min=1, help="trial processes on this machine")] = 1,
@@ -246,7 +244,7 @@ def worker(
 
 @app.command()
 def report(
-    study: Annotated[str, typer.Argument(help="study id or name")],
+    study: StudyKey,
     out: Annotated[Path, typer.Option(help="folder for the PNG files")] = Path("report"),
     database_url: DatabaseUrl = None,
 ) -> None:
@@ -311,7 +309,7 @@ def submit(
 
 @app.command()
 def status(
-    study: Annotated[str, typer.Argument(help="study id or name")],
+    study: StudyKey,
     url: ApiUrl = None,
     token: ApiToken = None,
     watch: Annotated[bool, typer.Option(help="live progress until it ends")] = False,
@@ -342,7 +340,7 @@ def status(
 
 @app.command()
 def best(
-    study: Annotated[str, typer.Argument(help="study id or name")],
+    study: StudyKey,
     url: ApiUrl = None,
     token: ApiToken = None,
     code: Annotated[bool, typer.Option(help="print only the PyTorch snippet")] = False,

@@ -15,7 +15,7 @@ from pydantic import (
     model_validator,
 )
 
-from schedsearch.core.catalog import check_dataset, check_model
+from schedsearch.core.catalog import MODELS, check_dataset, check_model, dataset_names
 from schedsearch.core.space import DEFAULT_BASE_LR, SearchSpace, SpaceError, domain_json
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"
@@ -27,16 +27,16 @@ class StudySpec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str | None = Field(None, pattern=NAME_PATTERN, description="unique study name")
-    dataset: str = Field(
-        "digits", description="digits, mnist, fashion-mnist, cifar10, cifar100 or imagefolder:PATH"
-    )
-    model: str = Field("cnn-small", description="cnn-small, cnn-medium, resnet8, resnet20")
+    dataset: str = Field("digits", description=", ".join(dataset_names()))
+    model: str = Field("cnn-small", description=", ".join(MODELS))
     epochs: int = Field(10, ge=1, le=1000, description="epochs per trial")
-    n_trials: int = Field(30, ge=1, le=100_000)
-    batch_size: int = Field(64, ge=1, le=65_536)
-    optimizer: Literal["sgd", "adamw"] = "sgd"
-    weight_decay: float = Field(5e-4, ge=0.0, le=1.0)
-    augment: bool = True
+    n_trials: int = Field(30, ge=1, le=100_000, description="number of trials")
+    batch_size: int = Field(64, ge=1, le=65_536, description="images per optimizer step")
+    optimizer: Literal["sgd", "adamw"] = Field(
+        "sgd", description="sgd (Nesterov momentum 0.9) or adamw"
+    )
+    weight_decay: float = Field(5e-4, ge=0.0, le=1.0, description="on weights, not on norms")
+    augment: bool = Field(True, description="random crops (and flips where the data allows)")
     families: list[str] | None = Field(None, description="schedule families to search (all)")
     space: dict[str, Any] = Field(
         default_factory=dict,
@@ -44,11 +44,11 @@ class StudySpec(BaseModel):
     )
     pruner: Literal["hyperband", "decay_aware", "median", "successive_halving", "none"] = Field(
         "hyperband",
-        description="decay_aware: Hyperband that holds back its verdict on a trial still at its "
-        "peak LR with a decay ahead (see schedsearch.search.pruners)",
+        description="hyperband, decay_aware (Hyperband that holds back its verdict on a trial "
+        "still at its peak LR with a decay ahead), median, successive_halving or none",
     )
-    sampler: Literal["tpe", "random"] = "tpe"
-    seed: int = Field(0, ge=0, le=2**31 - 1)
+    sampler: Literal["tpe", "random"] = Field("tpe", description="tpe or random")
+    seed: int = Field(0, ge=0, le=2**31 - 1, description="the split, training and sampler seed")
     warm_start: bool = Field(
         False, description="run the folklore schedules first (see schedsearch.core.folklore)"
     )
