@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import logging
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 
+from api import errors
 from api.routes import health, metrics, plots, schedules, studies
 from api.status_cache import StatusCache
-from schedsearch.core.errors import StudyExists, StudyNotFound
 from schedsearch.settings import Settings
 
 log = logging.getLogger("schedsearch.api")
@@ -32,14 +31,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if not app.state.token:
         log.warning("SCHEDSEARCH_API_TOKEN is not set: the API is open to anyone who reaches it")
 
-    @app.exception_handler(StudyNotFound)
-    def not_found(request: Request, exc: StudyNotFound) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=404)
-
-    @app.exception_handler(StudyExists)
-    def exists(request: Request, exc: StudyExists) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=409)
-
+    errors.install(app)
     routers = (
         health.router,
         studies.router,

@@ -145,10 +145,12 @@ class Schedules(BaseModel):
 
 
 class PreviewIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
     schedule: ScheduleConfig
-    total_steps: int = Field(1000, ge=1, le=100_000)
+    total_steps: int = Field(1000, ge=1, le=100_000, strict=True)
     base_lr: float = Field(0.1, gt=0.0, le=100.0)
-    steps_per_epoch: int | None = Field(None, ge=1, le=100_000)
+    steps_per_epoch: int | None = Field(None, ge=1, le=100_000, strict=True)
     metrics: list[float] | None = Field(
         None, max_length=10_000, description="per-epoch validation metric (reduce-on-plateau)"
     )

@@ -4,10 +4,13 @@ It needs httpx and pydantic only: no torch, Optuna or SQLAlchemy."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
+from schedsearch.core.spec import NAME_PATTERN
 from schedsearch.settings import Settings
 
 
@@ -31,6 +34,14 @@ def _message(response: httpx.Response) -> str:
             for e in detail
         )
     return f"HTTP {response.status_code}: {detail}"
+
+
+def _segment(study: str | int) -> str:
+    """A study id or name as one path segment: ``x/trials`` must not reach another route, so
+    what cannot be a study's name is refused here (ValueError, a one-line CLI error)."""
+    if not re.fullmatch(NAME_PATTERN.strip("^$"), str(study)):
+        raise ValueError(f"{str(study)[:100]!r} is not a study id or name")
+    return quote(str(study), safe="")
 
 
 class Client:
@@ -60,21 +71,21 @@ class Client:
         return self._call("GET", "/studies", params={"limit": limit, "offset": offset})
 
     def status(self, study: str | int) -> dict[str, Any]:
-        return self._call("GET", f"/studies/{study}")
+        return self._call("GET", f"/studies/{_segment(study)}")
 
     def best(self, study: str | int) -> dict[str, Any]:
-        return self._call("GET", f"/studies/{study}/best")
+        return self._call("GET", f"/studies/{_segment(study)}/best")
 
     def trials(self, study: str | int, limit: int = 100, offset: int = 0) -> dict[str, Any]:
         return self._call(
-            "GET", f"/studies/{study}/trials", params={"limit": limit, "offset": offset}
+            "GET", f"/studies/{_segment(study)}/trials", params={"limit": limit, "offset": offset}
         )
 
     def cancel(self, study: str | int) -> dict[str, Any]:
-        return self._call("POST", f"/studies/{study}/cancel")
+        return self._call("POST", f"/studies/{_segment(study)}/cancel")
 
     def delete(self, study: str | int) -> None:
-        self._call("DELETE", f"/studies/{study}")
+        self._call("DELETE", f"/studies/{_segment(study)}")
 
     def schedules(self) -> dict[str, Any]:
         return self._call("GET", "/schedules")

@@ -47,7 +47,7 @@ def warmup_steps(warmup: float, total_steps: int) -> int:
 class ScheduleBase(BaseModel, ABC):
     """What every family shares: a frozen JSON-able config plus an optional linear warm-up."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     family: str
     warmup: float = Field(
@@ -194,7 +194,9 @@ class CosineRestarts(ScheduleBase):
 
     def multiplier(self, u: int, steps: int) -> float:
         period = span(self.first_period, steps)
-        while u >= period:
+        if self.t_mult == 1:  # equal cycles: one division, not one loop turn per cycle
+            u %= period
+        while u >= period:  # growing cycles: a handful (the log of the run's length)
             u -= period
             period *= self.t_mult
         return self.eta_min + (1.0 - self.eta_min) * (1.0 + math.cos(math.pi * u / period)) / 2.0

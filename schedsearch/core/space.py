@@ -208,9 +208,12 @@ def _value_type(family: str, param: str) -> Any:
     return Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation
 
 
+_FINITE = ConfigDict(allow_inf_nan=False)
+
+
 def _check_value(field: str, value_type: Any, value: Any) -> None:
     try:
-        TypeAdapter(value_type).validate_python(value, strict=True)
+        TypeAdapter(value_type, config=_FINITE).validate_python(value, strict=True)
     except ValidationError as exc:  # keep pydantic's first message, under our field's name
         raise SpaceError(field, f"{value!r} is invalid: {exc.errors()[0]['msg']}") from None
 

@@ -24,14 +24,17 @@ NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"
 class StudySpec(BaseModel):
     """What to search, on what, for how long."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Finite numbers only (a NaN is no setting), and whole numbers that are not booleans.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     name: str | None = Field(None, pattern=NAME_PATTERN, description="unique study name")
     dataset: str = Field("digits", description=", ".join(dataset_names()))
     model: str = Field("cnn-small", description=", ".join(MODELS))
-    epochs: int = Field(10, ge=1, le=1000, description="epochs per trial")
-    n_trials: int = Field(30, ge=1, le=100_000, description="number of trials")
-    batch_size: int = Field(64, ge=1, le=65_536, description="images per optimizer step")
+    epochs: int = Field(10, ge=1, le=1000, strict=True, description="epochs per trial")
+    n_trials: int = Field(30, ge=1, le=100_000, strict=True, description="number of trials")
+    batch_size: int = Field(
+        64, ge=1, le=65_536, strict=True, description="images per optimizer step"
+    )
     optimizer: Literal["sgd", "adamw"] = Field(
         "sgd", description="sgd (Nesterov momentum 0.9) or adamw"
     )
@@ -48,14 +51,22 @@ class StudySpec(BaseModel):
         "still at its peak LR with a decay ahead), median, successive_halving or none",
     )
     sampler: Literal["tpe", "random"] = Field("tpe", description="tpe or random")
-    seed: int = Field(0, ge=0, le=2**31 - 1, description="the split, training and sampler seed")
+    seed: int = Field(
+        0, ge=0, le=2**31 - 1, strict=True, description="the split, training and sampler seed"
+    )
     warm_start: bool = Field(
         False, description="run the folklore schedules first (see schedsearch.core.folklore)"
     )
     rerun_top_k: int = Field(
-        0, ge=0, le=20, description="at the end, train the k best configs again with fresh seeds"
+        0,
+        ge=0,
+        le=20,
+        strict=True,
+        description="at the end, train the k best configs again with fresh seeds",
     )
-    rerun_seeds: int = Field(3, ge=2, le=10, description="fresh seeds per re-run config")
+    rerun_seeds: int = Field(
+        3, ge=2, le=10, strict=True, description="fresh seeds per re-run config"
+    )
 
     _space: SearchSpace = PrivateAttr()
 

@@ -101,3 +101,18 @@ def test_unreachable_service_is_one_line(tmp_path: Path) -> None:
     done = subprocess.run([EXE, "status", "x"], capture_output=True, text=True, env=env)
     assert done.returncode == 1 and "cannot reach" in done.stderr
     assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("study", ["x/trials", "../healthz", "a b", "x?limit=1"])
+@pytest.mark.parametrize("command", ["status", "best"])
+def test_a_study_argument_cannot_reach_another_route(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], command: str, study: str
+) -> None:
+    """Refused before any request (the service is not even reachable here)."""
+    monkeypatch.setenv("SCHEDSEARCH_API_URL", f"http://127.0.0.1:{free_port()}")
+    monkeypatch.setattr(sys, "argv", ["schedsearch", command, study])
+    with pytest.raises(SystemExit) as exited:
+        main()
+    stderr = capsys.readouterr().err
+    assert exited.value.code == 2 and len(stderr.strip().splitlines()) == 1, stderr
+    assert "is not a study id or name" in stderr and "cannot reach" not in stderr
