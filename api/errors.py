@@ -18,6 +18,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from schedsearch.core.errors import StudyExists, StudyNotFound
 
 MAX_BODY = 1 << 20  # bytes: a study spec or a preview is a few kilobytes
+# What a route with a JSON body documents beside its own answers.
+BAD_BODY: dict[int | str, dict[str, Any]] = {
+    400: {"description": "the body is not valid JSON"},
+    413: {"description": f"the body is larger than {MAX_BODY} bytes"},
+}
 
 
 def _validation(request: Request, exc: Exception) -> JSONResponse:

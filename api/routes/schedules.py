@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends
 
 from api.auth import require_token
+from api.errors import BAD_BODY
 from api.schemas import PreviewIn, PreviewOut, Schedules
 from schedsearch.core.curves import lr_curve
 from schedsearch.core.schedules import FAMILIES, warmup_steps
@@ -30,7 +31,7 @@ def list_schedules() -> dict[str, Any]:
 @router.post(
     "/preview",
     response_model=PreviewOut,
-    responses={401: {"description": "bad token"}, 400: {"description": "the body is not JSON"}},
+    responses={401: {"description": "bad token"}, **BAD_BODY},
 )
 def preview(body: PreviewIn) -> dict[str, Any]:
     """The LR at every step of a config, for clients to plot."""

@@ -9,6 +9,7 @@ from optuna.trial import FrozenTrial
 
 from api.auth import require_token
 from api.deps import StoreDep
+from api.errors import BAD_BODY
 from api.schemas import BestOut, StudyCreate, StudyOut, StudyPage, TrialOut, TrialPage
 from schedsearch.core.records import TrialRecord
 from schedsearch.reports.results import best_config, study_status
@@ -19,7 +20,6 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "missing or wrong bearer token"},
     404: {"description": "no such study"},
 }
-BAD_BODY: dict[int | str, dict[str, Any]] = {400: {"description": "the body is not valid JSON"}}
 
 
 @router.post(
