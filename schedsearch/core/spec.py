@@ -11,6 +11,7 @@ from pydantic import (
     Field,
     PrivateAttr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -19,6 +20,7 @@ from schedsearch.core.catalog import MODELS, check_dataset, check_model, dataset
 from schedsearch.core.space import DEFAULT_BASE_LR, SearchSpace, SpaceError, domain_json
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"
+STORED = {"stored": True}  # validation context: a spec read back from the database
 
 
 class StudySpec(BaseModel):
@@ -69,6 +71,15 @@ class StudySpec(BaseModel):
     )
 
     _space: SearchSpace = PrivateAttr()
+
+    @field_validator("name")
+    @classmethod
+    def _not_an_id(cls, value: str | None, info: ValidationInfo) -> str | None:
+        """An all-digit name would share its path segment with a study id (and lose to it).
+        Studies stored before this rule are read back (``STORED``) and reached by their id."""
+        if value is not None and value.isdigit() and not (info.context or {}).get("stored"):
+            raise ValueError("a study name must not be all digits: those are study ids")
+        return value
 
     @field_validator("dataset")
     @classmethod

@@ -18,7 +18,7 @@ import optuna
 import sqlalchemy as sa
 
 from schedsearch.core.errors import StudyExists, StudyNotFound
-from schedsearch.core.spec import StudySpec
+from schedsearch.core.spec import STORED, StudySpec
 from schedsearch.core.states import StudyStatus
 from schedsearch.store.database import Database, aware, now
 from schedsearch.store.tables import StudyRow
@@ -64,7 +64,7 @@ class StudyInfo:
 
 @functools.lru_cache(maxsize=1024)
 def _spec_cached(spec_json: str) -> StudySpec:
-    return StudySpec.model_validate_json(spec_json)
+    return StudySpec.model_validate_json(spec_json, context=STORED)
 
 
 def _spec(spec: dict[str, Any]) -> StudySpec:
@@ -84,11 +84,14 @@ TABLE = cast(sa.Table, StudyRow.__table__)
 
 
 def select_study(connection: sa.Connection, key: int | str) -> StudyInfo:
-    """A study by id (int or digits) or by name, on an open connection."""
+    """A study by id (int or digits) or by name, on an open connection. Digits are an id and
+    only an id: a name may not be all digits (one stored before that rule is reached by its id),
+    so a retried ``DELETE /studies/3`` cannot reach a study named "3"."""
     row = None
-    if isinstance(key, int) or (key.isdigit() and len(key) < 10):  # ids fit in int4
-        row = connection.execute(sa.select(TABLE).where(TABLE.c.id == int(key))).first()
-    if row is None and isinstance(key, str):
+    if isinstance(key, int) or key.isdigit():
+        if int(key) < 2**31:  # ids fit in int4
+            row = connection.execute(sa.select(TABLE).where(TABLE.c.id == int(key))).first()
+    else:
         row = connection.execute(sa.select(TABLE).where(TABLE.c.name == key)).first()
     if row is None:
         raise StudyNotFound(f"no study {key!r}")

@@ -100,3 +100,20 @@ def test_the_largest_restart_preview_is_linear(api: TestClient) -> None:
     body = {"schedule": {"family": "cosine_restarts", "first_period": 1e-5}, "total_steps": 100_000}
     response = api.post("/schedules/preview", json=body)
     assert response.status_code == 200 and len(response.json()["lr"]) == 100_000
+
+
+def test_names_and_ids_cannot_be_confused(api: TestClient, tmp_path: Path) -> None:
+    """An all-digit name is refused; one stored before the rule is reached by its id only."""
+    from schedsearch.core.spec import STORED, StudySpec
+    from schedsearch.store import Store
+
+    status, answer = _post(api, "/studies", '{"name": "42"}')
+    assert status == 422 and "name" in json.dumps(answer) and "digits" in json.dumps(answer)
+    store = Store(f"sqlite:///{tmp_path / 'bad.db'}")
+    first = store.studies.create(StudySpec(name="first"))
+    legacy = store.studies.create(StudySpec.model_validate({"name": str(first.id)}, context=STORED))
+    assert api.get(f"/studies/{first.id}").json()["name"] == "first"  # the id wins, as before
+    assert api.get(f"/studies/{legacy.id}").json()["name"] == str(first.id)  # reached by its id
+    assert api.delete(f"/studies/{first.id}").status_code == 204
+    assert api.delete(f"/studies/{first.id}").status_code == 404  # never the study named so
+    assert api.get(f"/studies/{legacy.id}").status_code == 200

@@ -31,7 +31,7 @@ def _app_with_studies() -> object:
     """The real app on a fresh SQLite file holding studies the fuzzer can find by id or name."""
     url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='schedsearch-fuzz-')) / 'fuzz.db'}"
     store = Store(url)
-    for name in ("1", "fuzzed", "other"):
+    for name in ("s1", "fuzzed", "other"):
         store.studies.create(StudySpec(name=name, n_trials=3, epochs=1))
     return create_app(Settings(database_url=url, api_token=None))
 
