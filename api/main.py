@@ -6,7 +6,7 @@ import logging
 
 from fastapi import FastAPI
 
-from api import errors
+from api import docs, errors
 from api.routes import health, metrics, plots, schedules, studies
 from api.status_cache import StatusCache
 from schedsearch.settings import Settings
@@ -23,6 +23,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         description="Search learning-rate schedules for your CNN: submit a study, watch it, "
         "fetch the best schedule as a config and a PyTorch snippet.",
+        openapi_url=None,  # served by api.docs, behind the token
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.token = settings.token
@@ -32,6 +35,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         log.warning("SCHEDSEARCH_API_TOKEN is not set: the API is open to anyone who reaches it")
 
     errors.install(app)
+    docs.install(app, public=settings.public_docs or not settings.token)
     routers = (
         health.router,
         studies.router,

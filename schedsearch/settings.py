@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     api_token: SecretStr | None = Field(
         None, description="bearer token of the HTTP API (unset: the API is open)"
     )
+    public_docs: bool = Field(
+        False, description="serve /openapi.json, /docs and /redoc without the API token"
+    )
     api_url: str = Field(
         "http://127.0.0.1:8000", description="the service, for submit, status and best"
     )

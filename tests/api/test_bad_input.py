@@ -117,3 +117,15 @@ def test_names_and_ids_cannot_be_confused(api: TestClient, tmp_path: Path) -> No
     assert api.delete(f"/studies/{first.id}").status_code == 204
     assert api.delete(f"/studies/{first.id}").status_code == 404  # never the study named so
     assert api.get(f"/studies/{legacy.id}").status_code == 200
+
+
+def test_the_api_description_is_behind_the_token(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'docs.db'}"
+    closed = TestClient(create_app(Settings(database_url=url, api_token="t")))
+    for path in ("/openapi.json", "/docs", "/redoc"):
+        assert closed.get(path).status_code == 401, path
+        assert closed.get(path, headers={"Authorization": "Bearer t"}).status_code == 200, path
+    assert "/studies" in closed.get("/openapi.json", headers={"Authorization": "Bearer t"}).text
+    public = TestClient(create_app(Settings(database_url=url, api_token="t", public_docs=True)))
+    assert public.get("/openapi.json").status_code == 200
+    assert public.get("/studies").status_code == 401  # the routes themselves stay closed

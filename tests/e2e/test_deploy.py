@@ -69,6 +69,8 @@ def test_compose_file_is_valid_and_complete() -> None:
     gpu = services["worker"]["deploy"]["resources"]["reservations"]["devices"][0]
     assert gpu["capabilities"] == ["gpu"] and gpu["driver"] == "nvidia"
     assert services["dashboard"]["profiles"] == ["dashboard"]
+    # optuna-dashboard has no authentication and write access: this host only
+    assert all(p.startswith("127.0.0.1:") for p in services["dashboard"]["ports"])
     assert (ROOT / "Dockerfile").read_text().count('ENTRYPOINT ["schedsearch"]') == 1
 
 
