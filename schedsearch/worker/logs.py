@@ -8,6 +8,7 @@ import logging
 import optuna
 
 from schedsearch.core.records import TrialRecord
+from schedsearch.worker.objective import WorkerStopping
 
 
 class JsonFormatter(logging.Formatter):
@@ -32,19 +33,35 @@ def configure_logging(as_json: bool = False) -> None:
     )
     logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
+    for optuna_handler in logging.getLogger("optuna").handlers:
+        optuna_handler.addFilter(_no_stop_traceback)
+
+
+def _no_stop_traceback(record: logging.LogRecord) -> bool:
+    """Drop Optuna's "trial failed" warning, traceback and all, for a trial stopped by a
+    signal: the worker says so in one line of its own, and the trial is queued again."""
+    return not (record.exc_info and isinstance(record.exc_info[1], WorkerStopping))
 
 
 log = logging.getLogger("schedsearch.worker")
 
 
-def log_trial(study: str, trial: optuna.trial.FrozenTrial, seconds: float, worker: str) -> None:
+def log_trial(
+    study: str,
+    trial: optuna.trial.FrozenTrial,
+    seconds: float,
+    worker: str,
+    requeued: bool = False,
+) -> None:
     """One line per trial (``study=... trial=... family=... value=...``), with the same facts
     as fields for ``--log-json``."""
     family = TrialRecord.of(trial.user_attrs).family or "-"
     if trial.state == optuna.trial.TrialState.COMPLETE:
         outcome = f"value={trial.value:.4f}"
+    elif trial.state == optuna.trial.TrialState.PRUNED:
+        outcome = "pruned"
     else:
-        outcome = "pruned" if trial.state == optuna.trial.TrialState.PRUNED else "failed"
+        outcome = "stopped, queued again" if requeued else "failed"
     fields = {
         "study": study,
         "trial": trial.number,

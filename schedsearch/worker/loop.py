@@ -213,8 +213,9 @@ class Worker:
             return
         trial = finished[0]
         self.trials_run += 1
-        settle(self.store, study, optuna_study, trial, requeue=self.stopping.is_set())
-        log_trial(study.name, trial, time.perf_counter() - started, self.id)
+        stopped = self.stopping.is_set()
+        settle(self.store, study, optuna_study, trial, requeue=stopped)
+        log_trial(study.name, trial, time.perf_counter() - started, self.id, requeued=stopped)
 
     def _prepared(self, study: StudyInfo) -> tuple[optuna.Study, Callable[[optuna.Trial], float]]:
         """The study handle (with this worker's sampler) and objective, built once per study."""

@@ -86,6 +86,8 @@ def test_sigterm_leaves_nothing_running(db_url: str) -> None:
     worker.send_signal(signal.SIGTERM)
     out, _ = worker.communicate(timeout=60)
     assert worker.returncode == 0, out
+    assert "Traceback" not in out and "WorkerStopping" not in out, out  # one line says it
+    assert re.search(r"study=term trial=0 family=\S+ stopped, queued again", out), out
     trials = store.trials.optuna_study(study).trials
     assert all(t.state != States.RUNNING for t in trials)
     assert [t.state for t in trials] == [States.FAIL, States.WAITING]  # failed and re-queued
