@@ -4,8 +4,6 @@ traceback, the right exit code (nothing is trained, nothing is served)."""
 from __future__ import annotations
 
 import os
-import shutil
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -14,25 +12,7 @@ import pytest
 import torch
 
 from schedsearch.cli import main
-
-EXE = shutil.which("schedsearch", path=str(Path(sys.executable).parent)) or "schedsearch"
-
-
-def cli(*args: str, cwd: Path, env: dict | None = None, timeout: int = 300):
-    return subprocess.run(
-        [EXE, *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env={**os.environ, "SCHEDSEARCH_DATA_DIR": str(cwd / "data"), **(env or {})},
-    )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.processes import EXE, cli, free_port
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ import torch
 
 from schedsearch.client import Client, ClientError
 from schedsearch.engine.schedulers import build_scheduler
-from tests.e2e.processes import EXE, TOKEN, serve
+from tests.processes import EXE, TOKEN, serve
 
 pytestmark = pytest.mark.slow
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 from pathlib import Path
 
 import optuna
@@ -11,20 +9,9 @@ import pytest
 import torch
 
 from schedsearch.store import Store
-from tests.e2e.processes import EXE
+from tests.processes import cli
 
 pytestmark = pytest.mark.slow
-
-
-def cli(*args: str, cwd: Path, env: dict | None = None, timeout: int = 300):
-    return subprocess.run(
-        [EXE, *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env={**os.environ, "SCHEDSEARCH_DATA_DIR": str(cwd / "data"), **(env or {})},
-    )
 
 
 def test_run_prints_a_working_best_schedule(tmp_path: Path) -> None:

@@ -24,7 +24,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from schedsearch.core.spec import StudySpec
 from schedsearch.search import lifecycle
 from schedsearch.store import Store
-from tests.e2e.processes import EXE, TOKEN, finish, free_port, serve, start_worker, wait_for
+from tests.processes import EXE, TOKEN, finish, free_port, serve, start_worker, wait_for
 
 pytestmark = pytest.mark.slow
 

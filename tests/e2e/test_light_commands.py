@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.processes import finish, serve, start_worker
+from tests.processes import finish, serve, start_worker
 
 pytestmark = pytest.mark.slow
 

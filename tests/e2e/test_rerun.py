@@ -15,7 +15,7 @@ from schedsearch.reports.results import best_config, study_status
 from schedsearch.search.rerun import fresh_seeds
 from schedsearch.store import Store
 from schedsearch.worker.runner import run_study
-from tests.e2e.processes import finish, start_worker, wait_for
+from tests.processes import finish, start_worker, wait_for
 
 pytestmark = pytest.mark.slow
 States = optuna.trial.TrialState

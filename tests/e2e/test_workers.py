@@ -16,7 +16,7 @@ import pytest
 from schedsearch.core.spec import StudySpec
 from schedsearch.search import lifecycle
 from schedsearch.store import Store
-from tests.e2e.processes import finish, start_worker, wait_for
+from tests.processes import finish, start_worker, wait_for
 
 pytestmark = pytest.mark.slow
 

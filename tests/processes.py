@@ -1,5 +1,5 @@
-"""Real processes for the end-to-end tests: the installed ``schedsearch`` command as a worker
-and as the HTTP service, and a patient wait for what they do."""
+"""Real processes for the tests: the installed ``schedsearch`` command as a CLI, a worker and
+the HTTP service, and a patient wait for what they do."""
 
 from __future__ import annotations
 
@@ -17,6 +17,20 @@ import pytest
 
 EXE = shutil.which("schedsearch", path=str(Path(sys.executable).parent)) or "schedsearch"
 TOKEN = "s3cret-token"
+
+
+def cli(
+    *args: str, cwd: Path, env: dict | None = None, timeout: int = 300
+) -> subprocess.CompletedProcess:
+    """The installed command, run in ``cwd`` with its datasets under ``cwd/data``."""
+    return subprocess.run(
+        [EXE, *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "SCHEDSEARCH_DATA_DIR": str(cwd / "data"), **(env or {})},
+    )
 
 
 def start_worker(url: str, *args: str) -> subprocess.Popen:
