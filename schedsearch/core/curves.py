@@ -18,10 +18,14 @@ def _plateau_cuts(
     """LR cuts in force at each step: epoch e's metric is heard after its last step, once
     warm-up is over, and a cut applies from the next step on."""
     heard = [(e, m) for e, m in enumerate(metrics) if (e + 1) * steps_per_epoch >= warm]
-    cuts = [0] * total_steps
-    for (epoch, _), n_cuts in zip(heard, config.reductions([m for _, m in heard]), strict=True):
-        for t in range((epoch + 1) * steps_per_epoch, total_steps):
-            cuts[t] = n_cuts
+    changes = {  # step -> cuts from there on (one pass: linear in the steps, as previews need)
+        (epoch + 1) * steps_per_epoch: n_cuts
+        for (epoch, _), n_cuts in zip(heard, config.reductions([m for _, m in heard]), strict=True)
+    }
+    cuts, current = [], 0
+    for t in range(total_steps):
+        current = changes.get(t, current)
+        cuts.append(current)
     return cuts
 
 

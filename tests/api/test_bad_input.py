@@ -129,3 +129,17 @@ def test_the_api_description_is_behind_the_token(tmp_path: Path) -> None:
     public = TestClient(create_app(Settings(database_url=url, api_token="t", public_docs=True)))
     assert public.get("/openapi.json").status_code == 200
     assert public.get("/studies").status_code == 401  # the routes themselves stay closed
+
+
+@pytest.mark.timeout(60)
+def test_the_largest_plateau_preview_is_linear(api: TestClient) -> None:
+    """10,000 epochs of metrics over 100,000 steps: one pass, not one per epoch."""
+    metrics = [0.5 + (i % 7) * 0.01 for i in range(10_000)]
+    body = {
+        "schedule": {"family": "plateau", "patience": 0},
+        "total_steps": 100_000,
+        "steps_per_epoch": 10,
+        "metrics": metrics,
+    }
+    response = api.post("/schedules/preview", json=body)
+    assert response.status_code == 200 and len(response.json()["lr"]) == 100_000
