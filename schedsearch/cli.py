@@ -23,8 +23,7 @@ from schedsearch.core.errors import UserError
 from schedsearch.core.formatting import format_best, format_status
 from schedsearch.core.spec import StudySpec, error_line
 from schedsearch.core.states import StudyStatus
-from schedsearch.settings import Settings
-from schedsearch.settings import error_line as settings_error
+from schedsearch.settings import Settings, variable
 
 app = typer.Typer(
     add_completion=False,
@@ -372,7 +371,7 @@ def main() -> None:
     except typer.TyperException as exc:  # usage errors: unknown option, bad type, ...
         _fail(exc.format_message() if hasattr(exc, "format_message") else str(exc))
     except ValidationError as exc:  # the environment's settings, or a spec
-        _fail(settings_error(exc) if exc.title == Settings.__name__ else error_line(exc))
+        _fail(error_line(exc, variable) if exc.title == Settings.__name__ else error_line(exc))
     except ClientError as exc:
         _fail(str(exc), code=2 if 400 <= exc.status < 500 else 1)  # 4xx: the user's input
     except (UserError, ValueError) as exc:

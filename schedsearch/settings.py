@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///./schedsearch.db"
@@ -63,14 +63,9 @@ class Settings(BaseSettings):
         return self.api_token.get_secret_value() or None if self.api_token else None
 
 
-def error_line(exc: ValidationError) -> str:
-    """A settings error in the user's terms: the variable, not the field."""
-    parts = []
-    for error in exc.errors():
-        where = "".join(f"{PREFIX}{str(part).upper()}" for part in error["loc"][:1])
-        message = error["msg"].removeprefix("Value error, ")
-        parts.append(f"{where}: {message}" if where else message)
-    return "; ".join(parts)
+def variable(loc: tuple[object, ...]) -> str:
+    """A settings error's location as the user set it: the variable, not the field."""
+    return f"{PREFIX}{str(loc[0]).upper()}" if loc else ""
 
 
 def settings_table() -> str:

@@ -3,6 +3,7 @@ every worker rebuilds the same search space, sampler, pruner and training setup.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Literal
 
 from pydantic import (
@@ -129,14 +130,17 @@ def _space_error(exc: ValidationError) -> str:
     return f"{field if field.startswith('families') else f'space.{field}'}: {message}"
 
 
-def error_line(exc: Exception) -> str:
-    """One readable line for a spec error: ``field: what is wrong``."""
+def error_line(
+    exc: Exception, name: Callable[[tuple[Any, ...]], str] = lambda loc: ".".join(map(str, loc))
+) -> str:
+    """One readable line for a validation error: ``field: what is wrong``; ``name`` says how a
+    location reads to the user (the settings name their variables)."""
     errors = getattr(exc, "errors", None)
     if not callable(errors):
         return str(exc)
     parts = []
     for error in errors():
-        where = ".".join(str(p) for p in error["loc"])
+        where = name(tuple(error["loc"]))
         message = error["msg"].removeprefix("Value error, ")
         parts.append(f"{where}: {message}" if where else message)
     return "; ".join(parts)

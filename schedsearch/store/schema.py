@@ -104,8 +104,7 @@ def _create(db: Database, connection: sa.Connection) -> None:
         connection.exec_driver_sql("PRAGMA journal_mode=WAL")
     optuna.storages.RDBStorage(db.url, engine_kwargs=engine_kwargs(db.url)).engine.dispose()
     Base.metadata.create_all(connection)
-    for name, target in TRIAL_INDEXES.items():
-        connection.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS {name} ON {target}")
+    _index_trials(connection)
     connection.exec_driver_sql(
         f"CREATE TABLE IF NOT EXISTS {VERSION_TABLE} (version_num VARCHAR(32) NOT NULL, "
         f"CONSTRAINT {VERSION_TABLE}_pkc PRIMARY KEY (version_num))"
@@ -176,9 +175,14 @@ def _complete_baseline(connection: sa.Connection) -> None:
             "CREATE INDEX IF NOT EXISTS ix_schedsearch_studies_parent_id "
             "ON schedsearch_studies (parent_id)"
         )
+    _index_trials(connection)
+    connection.commit()
+
+
+def _index_trials(connection: sa.Connection) -> None:
+    """Our indexes on Optuna's ``trials`` table (``tables.TRIAL_INDEXES``), where missing."""
     for name, target in TRIAL_INDEXES.items():
         connection.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS {name} ON {target}")
-    connection.commit()
 
 
 def _alembic_config(connection: sa.Connection) -> Config:

@@ -12,7 +12,6 @@ slot returns), and the worker exits; nothing is left RUNNING.
 from __future__ import annotations
 
 import contextlib
-import logging
 import math
 import os
 import secrets
@@ -35,12 +34,9 @@ from schedsearch.engine.train import resolve_device
 from schedsearch.search import lifecycle
 from schedsearch.search.strategy import make_pruner, make_sampler
 from schedsearch.store import Store, StudyInfo, caused_by_outage
-from schedsearch.worker.logs import log_trial
+from schedsearch.worker.logs import log, log_trial
 from schedsearch.worker.objective import Objective
 from schedsearch.worker.settle import recover, settle
-
-log = logging.getLogger("schedsearch.worker")
-
 
 ObjectiveFactory = Callable[[StudyInfo, Callable[[], bool]], Callable[[optuna.Trial], float]]
 
