@@ -78,8 +78,12 @@ def replay(
     pruner: optuna.pruners.BasePruner, curves: Sequence[Curve], epochs: int
 ) -> tuple[set[int], int]:
     """What ``pruner`` would have done to these curves, run in order as one sequential study,
-    without training: the indices of the curves it prunes, and the epochs it lets run."""
-    study = optuna.create_study(direction="maximize", pruner=pruner)
+    without training: the indices of the curves it prunes, and the epochs it lets run.
+
+    The study has a fixed name: Hyperband assigns brackets by a hash of the study's name and
+    the trial number, so an unnamed (randomly named) study replayed the same curves differently
+    from run to run."""
+    study = optuna.create_study(study_name="replay", direction="maximize", pruner=pruner)
     killed: set[int] = set()
     spent = 0
     for index, curve in enumerate(curves):

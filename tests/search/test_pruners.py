@@ -66,3 +66,21 @@ def test_decay_aware_spares_the_late_decaying_winner_that_hyperband_kills() -> N
     # and once the decay is under way, a trial that is still behind is pruned
     curves[6] = (late, [0.3, 0.45, 0.55, 0.6, 0.62, 0.63, 0.64, 0.65])
     assert 6 in _replay(aware, curves)
+
+
+def test_a_hyperband_replay_is_the_same_every_time() -> None:
+    """Brackets hang on the study's name: a replay must not depend on a random one."""
+    import optuna
+
+    from schedsearch.search.pruners import Curve, replay
+
+    curves = [
+        Curve({"family": "constant"}, {e: 0.1 * e + 0.01 * (i % 5) for e in range(1, 5)}, 0.5)
+        for i in range(30)
+    ]
+
+    def once() -> tuple[set[int], int]:
+        pruner = optuna.pruners.HyperbandPruner(min_resource=1, max_resource=4, reduction_factor=3)
+        return replay(pruner, curves, 4)
+
+    assert all(once() == once() for _ in range(5))
