@@ -80,7 +80,7 @@ def study_page(
             f"<p><b>{escape(best['schedule']['family'])}</b> ({escape(params)}), base LR "
             f"{best['base_lr']:.4g} with {escape(best['optimizer']['name'])}: validation "
             f"accuracy <b>{best['value']:.4f}</b> (trial {best['trial_number']}, "
-            f"{best['epochs']} epochs)</p><pre>{escape(best['code'])}</pre>"
+            f"{best['epochs']} epochs)</p>{_evidence(best)}<pre>{escape(best['code'])}</pre>"
         )
     images = "".join(
         f'<img alt="{kind}" src="data:image/png;base64,{base64.b64encode(png).decode()}">'
@@ -95,9 +95,44 @@ def study_page(
         f"({100 * progress['fraction']:.0f}%)</p>"
         f"<p class='muted'>{counts or 'no trial yet'}; elapsed {status['elapsed_seconds']:.0f} s;"
         f" ETA {eta}; {status['live_workers']} live worker(s); dataset "
-        f"{escape(status['spec'].dataset)}, model {escape(status['spec'].model)}</p>{error}"
+        f"{escape(status['spec'].dataset)}, model {escape(status['spec'].model)}</p>"
+        f"{_compute(status)}{error}"
         f"<h2>Best schedule</h2>{best_html}<h2>Plots</h2><div class='plots'>{images}</div>"
     )
     return _page(
         f"{status['name']} - schedsearch", body, refresh=StudyStatus(status["status"]).active
     )
+
+
+def _compute(status: dict[str, Any]) -> str:
+    """Compute spent and left, and what the range test found."""
+    compute = status["compute"]
+    spent = f"{compute['spent_epochs']:.1f} epochs spent"
+    if compute["budget_epochs"] is not None:
+        spent += f" of {compute['budget_epochs']} ({compute['left_epochs']:.1f} left)"
+    test = status["range_test"]
+    if test is None:
+        found = ""
+    elif test["status"] == "running":
+        found = "; LR range test running"
+    else:
+        rng = test["base_lr_range"]
+        found = (
+            f"; LR range test: steepest descent at {test['suggestion']:.3g}, base LR searched "
+            f"in [{rng['low']:.3g}, {rng['high']:.3g}] ({test['epochs']:.2f} epochs)"
+        )
+    return f"<p class='muted'>{spent}{found}</p>"
+
+
+def _evidence(best: dict[str, Any]) -> str:
+    """How many runs stand behind the pick, and its lift over the folklore."""
+    runs = best["runs"]
+    spread = "" if runs["std"] is None else f" +- {runs['std']:.4f}"
+    text = f"mean {runs['mean']:.4f}{spread} over {runs['n']} run(s)"
+    lift = best["lift"]
+    if lift is not None:
+        text += (
+            f"; {lift['value']:+.4f} over the best folklore recipe seen "
+            f"({escape(lift['recipe'])}, mean {lift['recipe_mean']:.4f}, same {lift['runs']} seeds)"
+        )
+    return f"<p class='muted'>{text}</p>"

@@ -53,6 +53,23 @@ class RerunProgress(BaseModel):
     n_trials: int
 
 
+class Compute(BaseModel):
+    budget_epochs: int | None = Field(description="the spec's budget_epochs (None: no budget)")
+    spent_epochs: float = Field(
+        description="epochs trained or reserved by running trials: range test, trials, re-runs"
+    )
+    left_epochs: float | None = Field(description="budget_epochs - spent_epochs")
+
+
+class RangeTestOut(BaseModel):
+    status: Literal["running", "done"]
+    suggestion: float | None = Field(description="the LR where the training loss fell fastest")
+    base_lr_range: dict[str, Any] | None = Field(description="the centred base-LR range searched")
+    steps: int | None
+    epochs: float | None = Field(description="what the test cost, in epochs")
+    stopped: str | None
+
+
 class StudyOut(BaseModel):
     id: int
     name: str
@@ -69,6 +86,10 @@ class StudyOut(BaseModel):
     error: str | None
     rerun: RerunProgress | None = Field(
         description="the re-run phase (rerun_top_k), once the search has run all its trials"
+    )
+    compute: Compute
+    range_test: RangeTestOut | None = Field(
+        description="the LR range test (lr_range_test), once a worker has begun it"
     )
     spec: StudySpec
 
@@ -94,6 +115,18 @@ class RerunCandidate(BaseModel):
     test_mean: float | None = Field(description="mean accuracy on the held-out test split")
     schedule: dict[str, Any] | None
     base_lr: float | None
+    recipe: str | None = Field(description="the folklore recipe this config is, if any")
+    seeds: list[int | None] = Field(description="the fresh seed of each value")
+
+
+class Lift(BaseModel):
+    recipe: str = Field(description="the best folklore recipe the study ran")
+    recipe_trial_number: int
+    recipe_base_lr: float | None
+    recipe_mean: float
+    value: float = Field(description="pick's mean - recipe's mean, over the same fresh seeds")
+    std: float | None = Field(description="spread of the per-seed differences")
+    runs: int = Field(description="seeds paired")
 
 
 class RerunOut(BaseModel):
@@ -102,6 +135,13 @@ class RerunOut(BaseModel):
     finished: int
     n_trials: int
     candidates: list[RerunCandidate] = Field(description="best mean first")
+    lift: Lift | None
+
+
+class Runs(BaseModel):
+    mean: float
+    std: float | None
+    n: int = Field(description="runs behind the mean (1: the search trial alone)")
 
 
 class BestOut(BaseModel):
@@ -115,6 +155,10 @@ class BestOut(BaseModel):
     epochs: int
     batch_size: int
     code: str = Field(description="a PyTorch snippet: make_scheduler(optimizer, total_steps)")
+    runs: Runs = Field(description="mean, spread and number of runs behind the value")
+    lift: Lift | None = Field(
+        description="margin over the best folklore recipe seen, on re-run means (same seeds)"
+    )
     rerun: RerunOut | None = Field(description="the top-k configs re-run with fresh seeds")
 
 

@@ -118,6 +118,12 @@ def run(
     ] = None,
     rerun_top_k: Annotated[int | None, typer.Option(help=_about("rerun_top_k"))] = None,
     rerun_seeds: Annotated[int | None, typer.Option(help=_about("rerun_seeds"))] = None,
+    budget: Annotated[int | None, typer.Option(help=_about("budget_epochs"))] = None,
+    range_test: Annotated[
+        bool | None, typer.Option("--range-test/--no-range-test", help=_about("lr_range_test"))
+    ] = None,
+    prior: Annotated[bool | None, typer.Option("--prior/--no-prior", help=_about("prior"))] = None,
+    label_noise: Annotated[float | None, typer.Option(help=_about("label_noise"))] = None,
     name: Annotated[str | None, typer.Option(help="study name (default: generated)")] = None,
     spec: Annotated[str | None, typer.Option(help="a study spec file (.json/.yaml)")] = None,
     jobs: Annotated[int, typer.Option(min=1, help="trial processes on this machine")] = 1,
@@ -148,6 +154,10 @@ def run(
         "warm_start": warm_start,
         "rerun_top_k": rerun_top_k,
         "rerun_seeds": rerun_seeds,
+        "budget_epochs": budget,
+        "lr_range_test": range_test,
+        "prior": prior,
+        "label_noise": label_noise,
         "name": name,
         "families": [f.strip() for f in families.split(",") if f.strip()] if families else None,
         "space": _load_json(space, "--space") if space else None,

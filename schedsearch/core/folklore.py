@@ -35,3 +35,13 @@ def folklore(
         for name, schedule in RECIPES.items()
         for lr in lrs
     ]
+
+
+def recipe_of(schedule: ScheduleBase) -> str | None:
+    """The recipe a config is (whatever its base LR), or None: how a study tells its folklore
+    trials (prior draws, warm starts) from the rest, for the lift it reports."""
+    params = schedule.model_dump(mode="json")
+    for name, recipe in RECIPES.items():
+        if recipe.model_dump(mode="json") == params:
+            return name
+    return None

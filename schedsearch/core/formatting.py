@@ -25,7 +25,17 @@ def format_best(best: dict[str, Any]) -> str:
         f"{_rerun_line(best.get('rerun'))}\n"
         f"schedule: {best['schedule']['family']} ({format_params(best['schedule']['params'])})\n"
         f"base LR {best['base_lr']:.4g} with {best['optimizer']['name']}, found at "
-        f"{best['epochs']} epochs\n\n{best['code']}"
+        f"{best['epochs']} epochs{_lift_line(best.get('lift'))}\n\n{best['code']}"
+    )
+
+
+def _lift_line(lift: dict[str, Any] | None) -> str:
+    """The margin over the best folklore recipe the study ran, on the same fresh seeds."""
+    if lift is None:
+        return ""
+    return (
+        f"\nlift over the best folklore recipe seen ({lift['recipe']} at LR "
+        f"{lift['recipe_base_lr']:.3g}): {lift['value']:+.4f} over {lift['runs']} paired seeds"
     )
 
 

@@ -14,60 +14,49 @@ linear ramp over ``W`` steps up to the LR the family starts at (the base LR, exc
 and cyclical, which start low), so the curve never jumps; the family then runs over the
 remaining ``total - W`` steps. The base LR is the optimizer's LR: it is the highest LR every
 family reaches (one-cycle's and cyclical's peak, the start of every decay).
+
+The shared base lives in ``schedule_base`` and warmup-stable-decay in ``decays``; every family
+meets in ``FAMILIES`` and ``parse_schedule`` here.
 """
 
 from __future__ import annotations
 
 import math
-from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
+from pydantic import Field, TypeAdapter, field_validator
 
-Fraction = Annotated[float, Field(gt=0.0, lt=1.0)]
+from schedsearch.core.decays import WarmupStableDecay
+from schedsearch.core.schedule_base import (
+    Fraction,
+    ScheduleBase,
+    scheduler_call,
+    span,
+    warmup_steps,
+)
 
-
-def span(fraction: float, steps: int) -> int:
-    """A fraction of the run in whole steps, never less than one."""
-    return max(1, round(fraction * steps))
-
-
-def scheduler_call(name: str, *args: str, **kwargs: str) -> str:
-    """``lr_scheduler.NAME(optimizer, *args, k=v, ...)``: arguments already written as code."""
-    rendered = ", ".join(["optimizer", *args, *(f"{k}={v}" for k, v in kwargs.items())])
-    return f"lr_scheduler.{name}({rendered})"
-
-
-def warmup_steps(warmup: float, total_steps: int) -> int:
-    """Warm-up length in steps; the family always keeps at least one step of its own."""
-    return min(round(warmup * total_steps), total_steps - 1)
-
-
-class ScheduleBase(BaseModel, ABC):
-    """What every family shares: a frozen JSON-able config plus an optional linear warm-up."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
-
-    family: str
-    warmup: float = Field(
-        0.0, ge=0.0, lt=1.0, description="linear warm-up length, as a fraction of the run"
-    )
-
-    per_epoch: ClassVar[bool] = False  # True: the LR reacts to the validation metric
-
-    @abstractmethod
-    def multiplier(self, u: int, steps: int) -> float:
-        """LR at main-phase step ``u`` divided by the base LR (closed form)."""
-
-    @abstractmethod
-    def code(self) -> str:
-        """The main phase's torch scheduler as an expression over ``optimizer``, ``steps``,
-        ``base`` (the base LR), ``span`` (see ``span``) and ``lr_scheduler``."""
-
-    def params(self) -> dict[str, Any]:
-        """The family's parameters without the family name (what the API calls ``params``)."""
-        return self.model_dump(mode="json", exclude={"family"})
+__all__ = [
+    "FAMILIES",
+    "Constant",
+    "Cosine",
+    "CosineRestarts",
+    "Cyclic",
+    "Exponential",
+    "Linear",
+    "MultiStep",
+    "OneCycle",
+    "Plateau",
+    "Polynomial",
+    "ScheduleBase",
+    "ScheduleConfig",
+    "Step",
+    "WarmupStableDecay",
+    "parse_schedule",
+    "scheduler_call",
+    "span",
+    "warmup_steps",
+]
 
 
 class Constant(ScheduleBase):
@@ -185,28 +174,51 @@ class Cosine(ScheduleBase):
 
 
 class CosineRestarts(ScheduleBase):
-    """SGDR: cosine cycles restarting at the base LR, each ``t_mult`` times the last."""
+    """SGDR: cosine cycles restarting at the base LR, each ``t_mult`` times the last.
+
+    ``m_mul`` < 1 shrinks every cycle (peak and floor) to ``m_mul`` times the last, as Keras'
+    ``CosineDecayRestarts``: later restarts jump less. torch's ``CosineAnnealingWarmRestarts``
+    has no such factor, so those configs run as a ``LambdaLR`` over the same formula.
+    """
 
     family: Literal["cosine_restarts"] = "cosine_restarts"
     first_period: float = Field(0.25, gt=0.0, le=1.0, description="fraction of the run")
     t_mult: int = Field(1, ge=1, le=4)
     eta_min: float = Field(0.0, ge=0.0, le=1.0, description="floor, as a fraction of base LR")
+    m_mul: float = Field(1.0, gt=0.0, le=1.0, description="each cycle's height / the last one's")
 
     def multiplier(self, u: int, steps: int) -> float:
-        period = span(self.first_period, steps)
+        period, cycle = span(self.first_period, steps), 0
         if self.t_mult == 1:  # equal cycles: one division, not one loop turn per cycle
-            u %= period
+            cycle, u = divmod(u, period)
         while u >= period:  # growing cycles: a handful (the log of the run's length)
             u -= period
             period *= self.t_mult
-        return self.eta_min + (1.0 - self.eta_min) * (1.0 + math.cos(math.pi * u / period)) / 2.0
+            cycle += 1
+        cosine = self.eta_min + (1.0 - self.eta_min) * (1.0 + math.cos(math.pi * u / period)) / 2.0
+        return self.m_mul**cycle * cosine
 
     def code(self) -> str:
+        if self.m_mul == 1.0:
+            return scheduler_call(
+                "CosineAnnealingWarmRestarts",
+                T_0=f"span({self.first_period!r}, steps)",
+                T_mult=repr(self.t_mult),
+                eta_min=f"{self.eta_min!r} * base",
+            )
+        t, e = self.t_mult, self.eta_min
+        if t == 1:  # cycle n spans [n * p, (n + 1) * p)
+            cycle, start, length = "u // p", "n * p", "p"
+        else:  # cycle n starts at p * (t^n - 1) / (t - 1): n is the integer log_t of
+            # q = u * (t - 1) // p + 1. log_t(q) can fall just short of a whole number
+            # (log(243, 3) < 5); log_t(q + 0.5) lies clear of them, exact below 10^13 steps
+            cycle = f"math.floor(math.log(u * {t - 1} // p + 1.5, {t}))"
+            start, length = f"p * ({t} ** n - 1) // {t - 1}", f"p * {t} ** n"
+        cosine = f"{e!r} + (1 - {e!r}) * (1 + math.cos(math.pi * (u - {start}) / ({length}))) / 2"
+        height = f"{self.m_mul!r} ** n * ({cosine})"
         return scheduler_call(
-            "CosineAnnealingWarmRestarts",
-            T_0=f"span({self.first_period!r}, steps)",
-            T_mult=repr(self.t_mult),
-            eta_min=f"{self.eta_min!r} * base",
+            "LambdaLR",
+            f"lambda u, p=span({self.first_period!r}, steps): (lambda n: {height})({cycle})",
         )
 
 
@@ -352,6 +364,7 @@ FAMILIES: dict[str, type[ScheduleBase]] = {
         Cyclic,
         OneCycle,
         Plateau,
+        WarmupStableDecay,
     )
 }
 
@@ -366,7 +379,8 @@ ScheduleConfig = Annotated[
     | CosineRestarts
     | Cyclic
     | OneCycle
-    | Plateau,
+    | Plateau
+    | WarmupStableDecay,
     Field(discriminator="family"),
 ]
 _ADAPTER: TypeAdapter[ScheduleConfig] = TypeAdapter(ScheduleConfig)

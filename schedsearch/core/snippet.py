@@ -8,7 +8,7 @@ from typing import Any
 from schedsearch.core.schedules import ScheduleBase, parse_schedule
 
 _CODE = '''\
-import torch
+{imports}import torch
 from torch.optim import lr_scheduler
 
 
@@ -50,11 +50,13 @@ def to_code(
         found_with = f" and {optimizer}" if optimizer else ""
         summary += f"\n    Found with base LR {base_lr!r}{found_with}."
     per_epoch = config.per_epoch
+    main = config.code()
     return _CODE.format(
+        imports="import math\n\n" if "math." in main else "",  # for LambdaLR formulas
         summary=summary,
         usage=_USAGE_PER_EPOCH if per_epoch else _USAGE_PER_STEP,
         warmup=config.warmup,
-        main=config.code(),
+        main=main,
         no_warmup="None, main" if per_epoch else "main",
         with_warmup=(
             "ramp, main"

@@ -13,103 +13,50 @@ checked against the schedule config's own field constraints, so the hard limits 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, Protocol
+from typing import Annotated, Any
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    PrivateAttr,
-    TypeAdapter,
-    ValidationError,
-    model_validator,
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+
+from schedsearch.core.domains import (
+    MIN_WARMUP,
+    Choice,
+    Domain,
+    Fixed,
+    Float,
+    Int,
+    SpaceError,
+    Suggests,
+    Warmup,
+    domain_json,
+    parse_domain,
 )
-
 from schedsearch.core.schedules import FAMILIES, ScheduleBase
 
-
-class Suggests(Protocol):
-    """What sampling needs of a trial: Optuna's ``Trial`` has it, and core stays free of Optuna."""
-
-    def suggest_float(self, name: str, low: float, high: float, *, log: bool = False) -> float: ...
-
-    def suggest_int(self, name: str, low: int, high: int, *, log: bool = False) -> int: ...
-
-    def suggest_categorical(self, name: str, choices: Sequence[Any]) -> Any: ...
-
-
-class SpaceError(ValueError):
-    """An invalid search-space override; ``field`` is the dotted path of the culprit."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-
-
-@dataclass(frozen=True)
-class Float:
-    """A range of reals; ``log`` samples it by order of magnitude."""
-
-    low: float
-    high: float
-    log: bool = False
-
-    def suggest(self, trial: Suggests, name: str) -> float:
-        return trial.suggest_float(name, self.low, self.high, log=self.log)
-
-    def contains(self, value: Any) -> bool:
-        return bool(self.low <= value <= self.high)
-
-    def nearest(self, value: Any) -> float:
-        return min(max(float(value), self.low), self.high)
-
-
-class Int(Float):
-    """A range of whole numbers (its bounds are whole numbers too)."""
-
-    def suggest(self, trial: Suggests, name: str) -> int:
-        return trial.suggest_int(name, int(self.low), int(self.high), log=self.log)
-
-    def contains(self, value: Any) -> bool:
-        return isinstance(value, int) and super().contains(value)
-
-    def nearest(self, value: Any) -> int:
-        return round(super().nearest(value))
-
-
-@dataclass(frozen=True)
-class Choice:
-    choices: tuple[Any, ...]
-
-    def suggest(self, trial: Suggests, name: str) -> Any:
-        return trial.suggest_categorical(name, list(self.choices))
-
-    def contains(self, value: Any) -> bool:
-        return value in self.choices
-
-    def nearest(self, value: Any) -> Any:
-        return value if value in self.choices else None  # no order: let the sampler choose
-
-
-@dataclass(frozen=True)
-class Fixed:
-    """A value held constant: not sampled, so it costs the sampler nothing."""
-
-    value: Any
-
-    def suggest(self, trial: Suggests, name: str) -> Any:
-        return self.value
-
-    def contains(self, value: Any) -> bool:
-        return bool(value == self.value)
-
-    def nearest(self, value: Any) -> Any:
-        return None  # never sampled, so never given
-
-
-Domain = Float | Int | Choice | Fixed
+__all__ = [  # the domains are part of this module's interface (specs and tests use them)
+    "DEFAULTS",
+    "DEFAULT_BASE_LR",
+    "MIN_WARMUP",
+    "Choice",
+    "Domain",
+    "Fixed",
+    "Float",
+    "Int",
+    "SampledSchedule",
+    "SearchSpace",
+    "SpaceError",
+    "Suggests",
+    "Warmup",
+    "as_params",
+    "describe",
+    "domain_json",
+    "known",
+    "param_name",
+    "parse_domain",
+    "resolve",
+    "suggest",
+]
 
 # SGD below 0.01 (Nesterov momentum 0.9, BatchNorm nets) almost never wins a short run, and a
 # third of a 1e-3..1 range sat there (bench/search_quality.py): 0.01..1 spends trials where
@@ -118,7 +65,8 @@ DEFAULT_BASE_LR: dict[str, Float] = {
     "sgd": Float(1e-2, 1.0, log=True),
     "adamw": Float(1e-5, 1e-1, log=True),
 }
-_WARMUP = Float(0.0, 0.1)
+# A warm-up is none or at least 1% of the run (``Warmup``): draws below 0.01 mean none.
+_WARMUP = Warmup(0.0, 0.1)
 _NO_WARMUP = Fixed(0.0)  # one-cycle and cyclical begin low already: their rise is a warm-up
 
 DEFAULTS: dict[str, dict[str, Domain]] = {
@@ -139,6 +87,7 @@ DEFAULTS: dict[str, dict[str, Domain]] = {
         "first_period": Float(0.1, 0.5),
         "t_mult": Int(1, 2),
         "eta_min": Float(0.0, 0.1),
+        "m_mul": Float(0.3, 1.0),  # 1: SGDR's equal cycles; 0.3: each 30% as high as the last
     },
     "cyclic": {
         "warmup": _NO_WARMUP,
@@ -160,6 +109,14 @@ DEFAULTS: dict[str, dict[str, Domain]] = {
         "patience": Int(0, 3),
         "threshold": Float(1e-4, 1e-2, log=True),
         "min_factor": Fixed(0.0),
+    },
+    # Hägele et al. cool down to zero over about a fifth of the run; a short trial may want a
+    # longer cool-down, hence up to half.
+    "wsd": {
+        "warmup": _WARMUP,
+        "decay": Float(0.1, 0.5),
+        "shape": Choice(("linear", "cosine", "1-sqrt")),
+        "end_factor": Fixed(0.0),
     },
 }
 
@@ -206,48 +163,6 @@ def _value_type(family: str, param: str) -> Any:
         return _SEARCH_ONLY_TYPES[(family, param)]
     info = FAMILIES[family].model_fields[param]
     return Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation
-
-
-_FINITE = ConfigDict(allow_inf_nan=False)
-
-
-def _check_value(field: str, value_type: Any, value: Any) -> None:
-    try:
-        TypeAdapter(value_type, config=_FINITE).validate_python(value, strict=True)
-    except ValidationError as exc:  # keep pydantic's first message, under our field's name
-        raise SpaceError(field, f"{value!r} is invalid: {exc.errors()[0]['msg']}") from None
-
-
-def parse_domain(field: str, override: Any, default: Domain, value_type: Any) -> Domain:
-    """One override (fixed value, list of choices or range) as a checked ``Domain``."""
-    if isinstance(override, Mapping):
-        if isinstance(default, Choice):
-            raise SpaceError(field, "takes a value or a list of choices, not a range")
-        unknown = set(override) - {"low", "high", "log"}
-        if unknown or not {"low", "high"} <= set(override):
-            raise SpaceError(field, "a range needs 'low' and 'high' (and optionally 'log')")
-        low, high, log = override["low"], override["high"], override.get("log", False)
-        for bound in ("low", "high"):
-            _check_value(f"{field}.{bound}", value_type, override[bound])
-        if not isinstance(log, bool):
-            raise SpaceError(f"{field}.log", f"{log!r} is not true or false")
-        if low > high:
-            raise SpaceError(field, f"low {low!r} is above high {high!r}")
-        if log and low <= 0:
-            raise SpaceError(field, f"a log range needs low > 0, got {low!r}")
-        if isinstance(default, Int):
-            if not (isinstance(low, int) and isinstance(high, int)):
-                raise SpaceError(field, "takes whole numbers")
-            return Int(low, high, log)
-        return Float(float(low), float(high), log)
-    if isinstance(override, list | tuple):
-        if not override:
-            raise SpaceError(field, "an empty list of choices")
-        for i, value in enumerate(override):
-            _check_value(f"{field}[{i}]", value_type, value)
-        return Choice(tuple(dict.fromkeys(override)))
-    _check_value(field, value_type, override)
-    return Fixed(override)
 
 
 @dataclass(frozen=True)
@@ -310,17 +225,22 @@ def resolve(space: SearchSpace) -> dict[str, dict[str, Domain]]:
                     f"unknown parameter (known for {family}: {', '.join(defaults)})",
                 )
         domains[family] = {
-            param: parse_domain(
-                f"params.{family}.{param}",
-                overrides[param],
-                default,
-                _value_type(family, param),
-            )
+            param: _override(family, param, overrides[param], default)
             if param in overrides
             else default
             for param, default in defaults.items()
         }
     return domains
+
+
+def _override(family: str, param: str, override: Any, default: Domain) -> Domain:
+    """One user override as a domain; a warm-up range keeps the warm-up rule (``Warmup``).
+    A warm-up the user fixes or lists is theirs to choose, as in an explicit config."""
+    field = f"params.{family}.{param}"
+    domain = parse_domain(field, override, default, _value_type(family, param))
+    if param == "warmup" and type(domain) is Float:
+        return Warmup(domain.low, domain.high, domain.log)
+    return domain
 
 
 def known() -> str:
@@ -382,11 +302,3 @@ def describe() -> dict[str, dict[str, Any]]:
         family: {param: domain_json(domain) for param, domain in params.items()}
         for family, params in DEFAULTS.items()
     }
-
-
-def domain_json(domain: Domain) -> Any:
-    if isinstance(domain, Fixed):
-        return domain.value
-    if isinstance(domain, Choice):
-        return list(domain.choices)
-    return {"low": domain.low, "high": domain.high, "log": domain.log}

@@ -22,6 +22,30 @@ from schedsearch.core.space import DEFAULT_BASE_LR, SearchSpace, SpaceError, dom
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"
 STORED = {"stored": True}  # validation context: a spec read back from the database
+# What a stored spec that does not name these fields was submitted with (before they existed).
+OLD_DEFAULTS: dict[str, Any] = {
+    "pruner": "hyperband",
+    "lr_range_test": False,
+    "prior": False,
+    "rerun_top_k": 0,
+    "rerun_seeds": 3,
+}
+# "All families" of a spec stored before a family was added: a study's categorical choice of
+# family cannot grow mid-study (Optuna refuses a dynamic value space). Specs stored since
+# name their families (``stored_form``).
+FIRST_FAMILIES = (
+    "constant",
+    "step",
+    "multistep",
+    "exponential",
+    "linear",
+    "polynomial",
+    "cosine",
+    "cosine_restarts",
+    "cyclic",
+    "one_cycle",
+    "plateau",
+)
 
 
 class StudySpec(BaseModel):
@@ -48,10 +72,39 @@ class StudySpec(BaseModel):
         default_factory=dict,
         description='overrides: {"base_lr": range, family: {param: value | [choices] | range}}',
     )
-    pruner: Literal["hyperband", "decay_aware", "median", "successive_halving", "none"] = Field(
-        "hyperband",
-        description="hyperband, decay_aware (Hyperband that holds back its verdict on a trial "
-        "still at its peak LR with a decay ahead), median, successive_halving or none",
+    label_noise: float = Field(
+        0.0,
+        ge=0.0,
+        lt=1.0,
+        description="share of training labels replaced by a uniformly drawn class (robustness "
+        "studies; validation and test labels stay clean)",
+    )
+    pruner: Literal[
+        "auto", "hyperband", "decay_aware", "median", "successive_halving", "hopeless", "none"
+    ] = Field(
+        "auto",
+        description="auto (Hyperband where early epochs predict the end, else hopeless), "
+        "hyperband, decay_aware (Hyperband that holds back its verdict on a trial still at its "
+        "peak LR with a decay ahead), median, successive_halving, hopeless (only trials that "
+        "learn nothing) or none",
+    )
+    budget_epochs: int | None = Field(
+        None,
+        ge=1,
+        le=10_000_000,
+        strict=True,
+        description="compute budget in epochs trained: range test, trials and re-runs; the "
+        "search stops when it is spent (n_trials then only caps the count)",
+    )
+    lr_range_test: bool = Field(
+        True,
+        description="a short LR sweep before the first trial centres the base-LR range "
+        "(skipped when space.base_lr is given)",
+    )
+    prior: bool = Field(
+        True,
+        description="draw trials from the folklore recipes with a probability that decays "
+        "as evidence accumulates; TPE (or random) otherwise",
     )
     sampler: Literal["tpe", "random"] = Field("tpe", description="tpe or random")
     seed: int = Field(
@@ -61,17 +114,28 @@ class StudySpec(BaseModel):
         False, description="run the folklore schedules first (see schedsearch.core.folklore)"
     )
     rerun_top_k: int = Field(
-        0,
+        2,
         ge=0,
         le=20,
         strict=True,
-        description="at the end, train the k best configs again with fresh seeds",
+        description="at the end, train the k best configs (and the best folklore recipe, for "
+        "the lift) again with fresh seeds; the pick is the best mean",
     )
     rerun_seeds: int = Field(
-        3, ge=2, le=10, strict=True, description="fresh seeds per re-run config"
+        2, ge=2, le=10, strict=True, description="fresh seeds per re-run config"
     )
 
     _space: SearchSpace = PrivateAttr()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _stored_keep_their_search(cls, data: Any, info: ValidationInfo) -> Any:
+        """A spec stored before a default changed keeps the search it was submitted with."""
+        if (info.context or {}).get("stored") and isinstance(data, dict):
+            data = {**OLD_DEFAULTS, **data}
+            if data.get("families") is None:  # "all" meant the families there were then
+                data["families"] = list(FIRST_FAMILIES)
+        return data
 
     @field_validator("name")
     @classmethod
@@ -95,11 +159,46 @@ class StudySpec(BaseModel):
     @model_validator(mode="after")
     def _space_is_valid(self) -> StudySpec:
         self._space = self._resolve_space()
+        if self.budget_epochs is not None:
+            least = self.epochs + self.rerun_epochs()
+            if self.budget_epochs < least:
+                raise ValueError(
+                    f"budget_epochs ({self.budget_epochs}) is less than one trial and the "
+                    f"re-runs ({least} epochs)"
+                )
+            self._budget_sets_n_trials()
         if self.rerun_top_k > self.n_trials:
-            raise ValueError(
-                f"rerun_top_k ({self.rerun_top_k}) is more than n_trials ({self.n_trials})"
-            )
+            if "rerun_top_k" in self.model_fields_set:
+                raise ValueError(
+                    f"rerun_top_k ({self.rerun_top_k}) is more than n_trials ({self.n_trials})"
+                )
+            object.__setattr__(self, "rerun_top_k", self.n_trials)  # a default fits itself
+            self._budget_sets_n_trials()  # fewer re-runs leave the search more
         return self
+
+    def _budget_sets_n_trials(self) -> None:
+        """Without n_trials, the budget decides the count (at most one trial per epoch)."""
+        if self.budget_epochs is not None and "n_trials" not in self.model_fields_set:
+            object.__setattr__(self, "n_trials", self.search_budget())
+
+    def stored_form(self) -> dict[str, Any]:
+        """The spec as the database keeps it: JSON, with "all families" spelled out, so that
+        a family added later never changes a running study's search space."""
+        return self.model_dump(mode="json") | {"families": list(self._space.families)}
+
+    def rerun_epochs(self) -> int:
+        """Epochs the re-run phase reserves: the top k and the best folklore recipe, each
+        trained once per fresh seed."""
+        return (self.rerun_top_k + 1) * self.rerun_seeds * self.epochs if self.rerun_top_k else 0
+
+    def search_budget(self) -> int:
+        """Epochs the search (range test and trials) may spend: the budget less the re-runs."""
+        assert self.budget_epochs is not None
+        return self.budget_epochs - self.rerun_epochs()
+
+    def centres_lr(self) -> bool:
+        """Whether a range test centres the base LR: asked for, and the range left to us."""
+        return self.lr_range_test and "base_lr" not in self.space
 
     def search_space(self) -> SearchSpace:
         """The spec's search space, resolved once when the spec was validated."""

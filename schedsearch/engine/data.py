@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import pickle
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -237,7 +237,21 @@ def prepare(name: str, raw: Raw, augment: Augment, device: torch.device, seed: i
     )
 
 
-_CACHE: dict[tuple[str, str, str, int], TensorData] = {}
+def with_label_noise(data: TensorData, share: float, seed: int) -> TensorData:
+    """Symmetric label noise on the training split only: ``share`` of its labels replaced by a
+    class drawn uniformly (it may draw the true one, as in the usual definition). Validation
+    and test labels stay clean, so scores still measure the true task."""
+    if share <= 0.0:
+        return data
+    rng = np.random.default_rng([seed, 0x4E015E])  # its own stream: the split stays the same
+    labels = data.train_y.cpu().numpy().copy()
+    noisy = rng.random(len(labels)) < share
+    labels[noisy] = rng.integers(0, data.num_classes, int(noisy.sum()))
+    train_y = torch.as_tensor(labels, dtype=torch.long).to(data.train_y.device)
+    return replace(data, train_y=train_y)
+
+
+_CACHE: dict[tuple[str, str, str, int, float], TensorData] = {}
 
 
 def load_dataset(
@@ -246,12 +260,14 @@ def load_dataset(
     seed: int = 0,
     download: bool = True,
     root: Path | None = None,
+    label_noise: float = 0.0,
 ) -> TensorData:
     """The dataset on ``device``, split by ``seed``; cached for the life of the process.
-    ``root`` is where downloads go (default: the settings' ``data_dir``)."""
+    ``root`` is where downloads go (default: the settings' ``data_dir``); ``label_noise`` see
+    ``with_label_noise``."""
     device = torch.device(device)
     root = (root or Settings().data_dir).expanduser()
-    key = (name, str(root.resolve()), str(device), seed)
+    key = (name, str(root.resolve()), str(device), seed, label_noise)
     if key not in _CACHE:
         check_dataset(name)
         if name.startswith(IMAGE_FOLDER):
@@ -259,5 +275,6 @@ def load_dataset(
         else:
             loader, augment = LOADERS[name]
         raw = loader(root, download)
-        _CACHE[key] = prepare(name, raw, augment, device, seed)
+        clean = prepare(name, raw, augment, device, seed)
+        _CACHE[key] = with_label_noise(clean, label_noise, seed)
     return _CACHE[key]

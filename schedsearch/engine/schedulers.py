@@ -9,6 +9,7 @@ words), so the expressions hold nothing but what ``code()`` wrote.
 from __future__ import annotations
 
 import functools
+import math
 from types import CodeType
 from typing import Any
 
@@ -29,6 +30,7 @@ def main_scheduler(config: ScheduleBase, optimizer: Optimizer, steps: int, base:
     scope = {
         "__builtins__": _BUILTINS,
         "lr_scheduler": lr_scheduler,
+        "math": math,
         "span": span,
         "optimizer": optimizer,
         "steps": steps,

@@ -111,6 +111,62 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
     return correct.item() / max(1, len(x))
 
 
+@dataclass
+class Learner:
+    """A seeded model, its optimizer and the batch generator, as every run on ``data`` begins.
+
+    ``train`` and the LR range test (``engine.range_test``) share it, so a range test measures
+    the very model, optimizer, augmentation and precision that the trials then train.
+    """
+
+    data: TensorData
+    config: TrainConfig
+    model: nn.Module
+    optimizer: torch.optim.Optimizer
+    generator: torch.Generator
+    autocast: Callable[[], AbstractContextManager[Any]]
+    memory_format: torch.memory_format
+
+    @classmethod
+    def start(cls, data: TensorData, config: TrainConfig, lr: float) -> Learner:
+        """Seed (``config.seed``), build the model on the data's device, and its optimizer."""
+        device = data.device
+        autocast, memory_format = _precision(device)
+        torch.manual_seed(config.seed)
+        generator = torch.Generator(device=device).manual_seed(config.seed)
+        model = build_model(config.model, data.shape, data.num_classes)
+        model = model.to(device, memory_format=memory_format)  # type: ignore[call-overload]
+        optimizer = make_optimizer(model, config, lr)
+        return cls(data, config, model, optimizer, generator, autocast, memory_format)
+
+    @property
+    def batch(self) -> int:
+        return min(self.config.batch_size, len(self.data.train_x))
+
+    @property
+    def steps_per_epoch(self) -> int:
+        """Full batches only: the ragged last one is dropped, every epoch alike."""
+        return len(self.data.train_x) // self.batch
+
+    def shuffle(self) -> torch.Tensor:
+        """An epoch's order of the training examples."""
+        n = len(self.data.train_x)
+        return torch.randperm(n, device=self.data.device, generator=self.generator)
+
+    def step(self, index: torch.Tensor) -> torch.Tensor:
+        """One optimizer step on the examples at ``index`` (augmented when the config says so);
+        the batch's loss, still on the device (reading it is the caller's sync to choose)."""
+        x, y = self.data.train_x[index], self.data.train_y[index]
+        if self.config.augment:
+            x = self.data.augment(x, self.generator)
+        with self.autocast():
+            loss = F.cross_entropy(self.model(x.contiguous(memory_format=self.memory_format)), y)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        return loss.detach()
+
+
 def train(
     data: TensorData,
     config: TrainConfig,
@@ -120,18 +176,10 @@ def train(
 ) -> TrainResult:
     """Train one model; ``on_epoch(epoch, val_accuracy)`` runs after each epoch (and may raise,
     e.g. ``optuna.TrialPruned``, to stop the run)."""
-    device = data.device
-    autocast, memory_format = _precision(device)
-    torch.manual_seed(config.seed)
-    generator = torch.Generator(device=device).manual_seed(config.seed)
-    model = build_model(config.model, data.shape, data.num_classes)
-    model = model.to(device, memory_format=memory_format)  # type: ignore[call-overload]
-    optimizer = make_optimizer(model, config, base_lr)
-    n = len(data.train_x)
-    batch = min(config.batch_size, n)
-    steps_per_epoch = n // batch
+    learner = Learner.start(data, config, base_lr)
+    model, batch, steps_per_epoch = learner.model, learner.batch, learner.steps_per_epoch
     lr_schedule = build_scheduler(
-        optimizer, schedule, config.epochs * steps_per_epoch, steps_per_epoch
+        learner.optimizer, schedule, config.epochs * steps_per_epoch, steps_per_epoch
     )
     result = TrainResult(model=model)
     # BatchNorm can keep a diverged net's loss finite (1e13 at LR 50 on digits): a mean loss
@@ -140,20 +188,11 @@ def train(
     started = time.perf_counter()
     for epoch in range(config.epochs):
         model.train()
-        order = torch.randperm(n, device=device, generator=generator)
-        loss_sum = torch.zeros((), device=device)
+        order = learner.shuffle()
+        loss_sum = torch.zeros((), device=data.device)
         for step in range(steps_per_epoch):
-            index = order[step * batch : (step + 1) * batch]
-            x, y = data.train_x[index], data.train_y[index]
-            if config.augment:
-                x = data.augment(x, generator)
-            with autocast():
-                loss = F.cross_entropy(model(x.contiguous(memory_format=memory_format)), y)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
+            loss_sum += learner.step(order[step * batch : (step + 1) * batch])
             lr_schedule.step()
-            loss_sum += loss.detach()
         result.steps += steps_per_epoch
         result.images += steps_per_epoch * batch
         mean_loss = loss_sum.item() / steps_per_epoch

@@ -1,5 +1,6 @@
 """A study as pictures (PNG): optimisation history, LR curves of the top trials, learning curves,
-and which parameters mattered. Used by the status page, the API and ``schedsearch report``.
+which parameters mattered, and an LR range test's loss curve. Used by the status page, the API
+and ``schedsearch report``.
 
 Matplotlib's object API with the Agg canvas only (no pyplot state), so renders are safe in the
 API's worker threads.
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Literal
 import optuna
 
 from schedsearch.core.curves import lr_curve
+from schedsearch.core.range_test import RangeTest
 from schedsearch.core.records import TrialRecord
 from schedsearch.core.spec import StudySpec
 
@@ -148,6 +150,38 @@ DRAW: dict[str, Callable[[list[optuna.trial.FrozenTrial], StudySpec, Axes], None
 }
 
 
+def _png(figure: Figure) -> bytes:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def range_test_png(result: RangeTest) -> bytes:
+    """An LR range test as PNG: the smoothed loss against the LR (log axis), the suggestion
+    marked, so a user sees whether the curve had a clear descent to read."""
+    figure, ax = _figure()
+    ax.plot(result.lrs, result.losses, color="tab:blue", label="smoothed training loss")
+    ax.set_xscale("log")
+    ax.axvline(
+        result.suggestion,
+        color="tab:red",
+        linestyle="--",
+        label=f"suggested LR {result.suggestion:.3g}",
+    )
+    if result.suggestion in result.lrs:  # the fallback (min / 10) may lie off the curve
+        at = result.lrs.index(result.suggestion)
+        ax.plot([result.suggestion], [result.losses[at]], "o", color="tab:red")
+    ended = "stopped early: divergence" if result.stopped else "full sweep"
+    ax.set(
+        title=f"LR range test ({result.steps} steps, {result.epochs:.2g} epochs, {ended})",
+        xlabel="learning rate",
+        ylabel="loss",
+    )
+    ax.legend(fontsize=7, loc="best")
+    ax.grid(alpha=0.3)
+    return _png(figure)
+
+
 def render(kind: PlotKind, trials: list[optuna.trial.FrozenTrial], spec: StudySpec) -> bytes:
     """One plot as PNG bytes."""
     figure, ax = _figure()
@@ -159,6 +193,4 @@ def render(kind: PlotKind, trials: list[optuna.trial.FrozenTrial], spec: StudySp
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=7, loc="best")
         ax.grid(alpha=0.3)
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    return buffer.getvalue()
+    return _png(figure)

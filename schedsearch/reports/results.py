@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from schedsearch.core.range_test import RangeTest
 from schedsearch.core.records import TrialRecord
 from schedsearch.core.schedules import ScheduleBase, parse_schedule
 from schedsearch.core.snippet import to_code
 from schedsearch.core.spec import StudySpec
 from schedsearch.core.states import StudyStatus
 from schedsearch.search import rerun
+from schedsearch.search.plan import centred_range
 from schedsearch.store import Store, StudyInfo
 
 
@@ -45,20 +47,57 @@ def study_status(store: Store, key: int | str) -> dict[str, Any]:
         "live_workers": snap.live_workers,
         "error": study.error,
         "rerun": rerun.progress(store, study),
+        "compute": compute(store, study),
+        "range_test": range_test(store, study),
         "spec": study.spec,
+    }
+
+
+def compute(store: Store, study: StudyInfo) -> dict[str, Any]:
+    """Epochs spent (range test, trials, the re-run phase) and left of the budget."""
+    spent = study.spent + sum(p.spent for p in store.studies.children(study.id))
+    budget = study.spec.budget_epochs
+    return {
+        "budget_epochs": budget,
+        "spent_epochs": round(spent, 3),
+        "left_epochs": None if budget is None else round(budget - spent, 3),
+    }
+
+
+def range_test(store: Store, study: StudyInfo) -> dict[str, Any] | None:
+    """The study's LR range test: running, or its suggestion and the range it centred."""
+    if not study.spec.centres_lr():
+        return None
+    claim = store.range_tests.get(study.id)
+    if claim is None:
+        return None
+    if claim.result is None:
+        return dict.fromkeys(["suggestion", "base_lr_range", "steps", "epochs", "stopped"]) | {
+            "status": "running"
+        }
+    test = RangeTest.model_validate(claim.result)
+    return {
+        "status": "done",
+        "suggestion": test.suggestion,
+        "base_lr_range": centred_range(test.suggestion),
+        "steps": test.steps,
+        "epochs": test.epochs,
+        "stopped": test.stopped,
     }
 
 
 def best_config(store: Store, study: StudyInfo) -> dict[str, Any] | None:
     """The best config as JSON that rebuilds it, with a code snippet; None before any trial
     completes. After a re-run phase, the best is the config with the best mean over fresh
-    seeds (``value`` is that mean; ``rerun`` has every candidate)."""
+    seeds (``value`` is that mean, ``runs`` its mean, spread and number of runs; ``lift`` its
+    margin over the best folklore recipe on the same seeds; ``rerun`` every candidate)."""
     reruns = rerun.summary(store, study)
     rerun_done = [c for c in reruns["candidates"] if c["mean"] is not None] if reruns else []
     if rerun_done:
         top = rerun_done[0]
         value, number = top["mean"], top["trial_number"]
         schedule, base_lr = parse_schedule(top["schedule"]), top["base_lr"]
+        runs = {"mean": top["mean"], "std": top["std"], "n": len(top["values"])}
     else:
         try:
             best = store.trials.optuna_study(study).best_trial  # one indexed query, not a scan
@@ -66,7 +105,13 @@ def best_config(store: Store, study: StudyInfo) -> dict[str, Any] | None:
             return None
         record = TrialRecord.of(best.user_attrs)
         value, number, schedule, base_lr = best.value, best.number, record.config(), record.base_lr
-    return _config(study.spec, value, number, schedule, base_lr) | {"rerun": reruns}
+        runs = {"mean": value, "std": None, "n": 1}
+    lift = reruns["lift"] if reruns else None
+    return _config(study.spec, value, number, schedule, base_lr) | {
+        "runs": runs,
+        "lift": lift,
+        "rerun": reruns,
+    }
 
 
 def _config(

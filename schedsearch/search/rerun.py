@@ -17,18 +17,26 @@ from typing import Any
 
 import optuna
 
+from schedsearch.core.folklore import recipe_of
+from schedsearch.core.range_test import RangeTest
 from schedsearch.core.records import TrialRecord
+from schedsearch.core.schedules import parse_schedule
+from schedsearch.search.plan import centred_range
 from schedsearch.store import Enqueued, Store, StudyExists, StudyInfo
 
 log = logging.getLogger("schedsearch.rerun")
 
 
+SALT = "schedsearch.rerun"  # a benchmark that derives its own seeds from a study seed never
+# meets these: theirs are salted differently (bench/search_quality.py)
+
+
 def fresh_seeds(seed: int, count: int) -> list[int]:
-    """``count`` training seeds derived from the study seed, none equal to it."""
+    """``count`` training seeds derived from the study seed (salted), none equal to it."""
     seeds: list[int] = []
     index = 0
     while len(seeds) < count:
-        digest = hashlib.sha256(f"rerun/{seed}/{index}".encode()).digest()
+        digest = hashlib.sha256(f"{SALT}/{seed}/{index}".encode()).digest()
         candidate = int.from_bytes(digest[:4], "little") % (2**31 - 1)
         if candidate != seed and candidate not in seeds:
             seeds.append(candidate)
@@ -37,18 +45,28 @@ def fresh_seeds(seed: int, count: int) -> list[int]:
 
 
 def start(store: Store, study: StudyInfo) -> bool:
-    """Queue the top-k complete trials once per fresh seed; False when there is none to run."""
+    """Queue the top-k complete trials and one more (see below) once per fresh seed; False
+    when there is none to run."""
     spec = study.spec
-    top = sorted(
+    ranked = sorted(
         store.trials.optuna_study(study).get_trials(
             deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)
         ),
         key=lambda t: t.value,  # type: ignore[arg-type, return-value]
         reverse=True,
-    )[: spec.rerun_top_k]
+    )
+    top = ranked[: spec.rerun_top_k]
     if not top:
         return False
+    # One more config, as the budget reserved: the best folklore recipe when the top k hold
+    # none (the lift's baseline), else the next best.
+    extra = [t for t in ranked[len(top) :] if any(map(_recipe, top)) or _recipe(t)]
+    top += extra[:1]
     seeds = fresh_seeds(spec.seed, spec.rerun_seeds)
+    space = dict(spec.space)
+    claim = store.range_tests.get(study.id)
+    if claim is not None and claim.result is not None and spec.centres_lr():
+        space["base_lr"] = centred_range(RangeTest.model_validate(claim.result).suggestion)
     phase = spec.model_copy(
         update={
             "name": f"{study.name[:80]}.rerun-{study.id}",
@@ -56,6 +74,10 @@ def start(store: Store, study: StudyInfo) -> bool:
             "pruner": "none",
             "warm_start": False,
             "rerun_top_k": 0,
+            "lr_range_test": False,
+            "prior": False,
+            "budget_epochs": None,
+            "space": space,
         }
     )
     queued = [
@@ -70,6 +92,12 @@ def start(store: Store, study: StudyInfo) -> bool:
             log.error("study=%s: the name %s is taken; no re-run", study.name, phase.name)
             return False
     return True
+
+
+def _recipe(trial: optuna.trial.FrozenTrial) -> str | None:
+    """The folklore recipe a trial ran, if it ran one."""
+    schedule = TrialRecord.of(trial.user_attrs).schedule
+    return None if schedule is None else recipe_of(parse_schedule(schedule))
 
 
 def _phase(store: Store, study: StudyInfo) -> StudyInfo | None:
@@ -109,6 +137,33 @@ def summary(store: Store, study: StudyInfo) -> dict[str, Any] | None:
         "finished": finished,
         "n_trials": phase.n_trials,
         "candidates": candidates,
+        "lift": lift(candidates),
+    }
+
+
+def lift(candidates: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """How much the pick beats the best folklore recipe the study ran: both means over the
+    same fresh seeds, never over the search's own scores, which flatter the winner by being
+    the maximum of many noisy ones. None until both have a mean."""
+    done = [c for c in candidates if c["mean"] is not None]
+    folklore = [c for c in done if c["recipe"] is not None]
+    if not done or not folklore:
+        return None
+    pick, recipe = done[0], folklore[0]
+    theirs = dict(zip(recipe["seeds"], recipe["values"], strict=True))
+    paired = [
+        v - theirs[seed]
+        for seed, v in zip(pick["seeds"], pick["values"], strict=True)
+        if seed in theirs
+    ]
+    return {
+        "recipe": recipe["recipe"],
+        "recipe_trial_number": recipe["trial_number"],
+        "recipe_base_lr": recipe["base_lr"],
+        "recipe_mean": recipe["mean"],
+        "value": pick["mean"] - recipe["mean"],
+        "std": statistics.stdev(paired) if len(paired) > 1 else None,
+        "runs": len(paired),
     }
 
 
@@ -116,13 +171,16 @@ def _candidate(number: int, runs: list[tuple[float, TrialRecord]]) -> dict[str, 
     values = [value for value, _ in runs]
     tests = [r.test_accuracy for _, r in runs if r.test_accuracy is not None]
     first = runs[0][1] if runs else TrialRecord()
+    recipe = None if first.schedule is None else recipe_of(parse_schedule(first.schedule))
     return {
         "trial_number": number,
         "search_value": first.search_value,
         "values": values,
+        "seeds": [record.seed for _, record in runs],
         "mean": statistics.fmean(values) if values else None,
         "std": statistics.stdev(values) if len(values) > 1 else None,
         "test_mean": statistics.fmean(tests) if tests else None,
         "schedule": first.schedule,
         "base_lr": first.base_lr,
+        "recipe": recipe,
     }

@@ -10,8 +10,10 @@ import hashlib
 
 import optuna
 
+from schedsearch.core.space import SearchSpace
 from schedsearch.core.spec import StudySpec
-from schedsearch.search.pruners import DecayAwarePruner
+from schedsearch.search.prior import PriorSampler, folklore_prior
+from schedsearch.search.pruners import DecayAwarePruner, FidelityPruner, HopelessPruner
 from schedsearch.store.database import quiet_experimental
 
 
@@ -23,7 +25,25 @@ def worker_seed(study_seed: int, worker: int) -> int:
     return int.from_bytes(digest[:4], "little")
 
 
-def make_sampler(spec: StudySpec, worker: int = 0) -> optuna.samplers.BaseSampler:
+def make_sampler(
+    spec: StudySpec,
+    worker: int = 0,
+    space: SearchSpace | None = None,
+    lr_centre: float | None = None,
+) -> optuna.samplers.BaseSampler:
+    """TPE (or random), under the folklore prior when the spec asks for it. ``space``: the
+    space the trials sample (the range test may have centred its base LR on ``lr_centre``)."""
+    base = _base_sampler(spec, worker)
+    if not spec.prior:
+        return base
+    try:
+        draw = folklore_prior(space or spec.search_space(), lr_centre, spec.optimizer)
+    except ValueError:  # no recipe's family is searched: the prior has nothing to say
+        return base
+    return PriorSampler(base, draw, seed=spec.seed)
+
+
+def _base_sampler(spec: StudySpec, worker: int) -> optuna.samplers.BaseSampler:
     seed = worker_seed(spec.seed, worker)
     if spec.sampler == "random":
         return optuna.samplers.RandomSampler(seed=seed)
@@ -39,6 +59,11 @@ def make_sampler(spec: StudySpec, worker: int = 0) -> optuna.samplers.BaseSample
 
 def make_pruner(spec: StudySpec) -> optuna.pruners.BasePruner:
     """Reports are per epoch (step = epochs done), so the resource is epochs."""
+    if spec.pruner == "auto":  # the budget policy: see FidelityPruner
+        decay = DecayAwarePruner(optuna.pruners.NopPruner(), spec.epochs)
+        return FidelityPruner(spec.epochs, hold=decay.peak_ahead_of_decay)
+    if spec.pruner == "hopeless":
+        return HopelessPruner(warmup=max(1, spec.epochs // 4))
     if spec.pruner in ("hyperband", "decay_aware"):
         hyperband = optuna.pruners.HyperbandPruner(
             min_resource=1, max_resource=spec.epochs, reduction_factor=3

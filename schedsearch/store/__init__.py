@@ -1,9 +1,10 @@
 """Persistence: our tables beside Optuna's RDB tables, on one database URL.
 
 In the manner of ``optuna/storages/_rdb``: one module per concern (``tables``, ``studies``,
-``slots``, ``trials``, ``heartbeats``, ``workers``, ``figures``, ``schema`` and its Alembic
-``migrations``), composed here by ``Store``, a small facade that owns the connections and hands
-each part what it needs. Built on ``core``; knows nothing of training or sampling.
+``slots``, ``trials``, ``heartbeats``, ``workers``, ``range_tests``, ``figures``, ``schema``
+and its Alembic ``migrations``), composed here by ``Store``, a small facade that owns the
+connections and hands each part what it needs. Built on ``core``; knows nothing of training
+or sampling.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from schedsearch.store.database import Database, engine_kwargs, quiet_experiment
 from schedsearch.store.figures import Figures
 from schedsearch.store.heartbeats import Heartbeats
 from schedsearch.store.outages import caused_by_outage
+from schedsearch.store.range_tests import RangeTests
 from schedsearch.store.slots import Slots
 from schedsearch.store.studies import Enqueued, Studies, StudyInfo
 from schedsearch.store.trials import Snapshot, Trials
@@ -77,6 +79,7 @@ class Store:
         self.trials = Trials(self.db, self.optuna)
         self.workers = Workers(self.db)
         self.figures = Figures(self.db)
+        self.range_tests = RangeTests(self.db, self.slots)
         self.heartbeats = Heartbeats(self.optuna, self.studies, self.slots, max_retry)
 
     def _on_stale_trial(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:

@@ -14,6 +14,11 @@ from schedsearch.store.slots import Slots
 from schedsearch.store.studies import Studies, StudyInfo
 
 
+def unspent(study: StudyInfo, trial: optuna.trial.FrozenTrial) -> float:
+    """Epochs a trial's claim reserved and it did not train (a report per epoch trained)."""
+    return float(max(0, study.spec.epochs - (trial.last_step or 0)))
+
+
 class Heartbeats:
     def __init__(
         self, storage: optuna.storages.RDBStorage, studies: Studies, slots: Slots, max_retry: int
@@ -35,7 +40,7 @@ class Heartbeats:
         """
         info = self.studies.get(study.study_name)
         self.requeue(study, trial)
-        self.slots.release(info.id)
+        self.slots.release(info.id, refund=unspent(info, trial))
 
     def requeue(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
         """Queue the same parameters again (up to ``max_retry`` times per original trial)."""

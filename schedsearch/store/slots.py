@@ -12,16 +12,18 @@ import sqlalchemy as sa
 
 from schedsearch.core.states import ACTIVE, StudyStatus
 from schedsearch.store.database import Database, now
-from schedsearch.store.studies import TABLE, StudyInfo
+from schedsearch.store.studies import TABLE, StudyInfo, select_study
 
 
 class Slots:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def claim(self, study_id: int) -> StudyInfo | None:
-        """Take one trial slot, atomically: never more than ``n_trials`` slots are out.
+    def claim(self, study_id: int, cost: float = 0.0) -> StudyInfo | None:
+        """Take one trial slot, atomically: never more than ``n_trials`` slots are out, and
+        never more epochs reserved than the study's budget (``cost``: the trial's full length).
         Returns the study as the claim left it (running), or None when no slot was free."""
+        spent = TABLE.c.spent
         with self.db.engine.begin() as connection:
             row = connection.execute(
                 sa.update(TABLE)
@@ -29,19 +31,42 @@ class Slots:
                     TABLE.c.id == study_id,
                     TABLE.c.status.in_([s.value for s in ACTIVE]),
                     TABLE.c.claimed < TABLE.c.n_trials,
+                    sa.or_(TABLE.c.budget.is_(None), spent + cost <= TABLE.c.budget + 1e-9),
                 )
-                .values(claimed=TABLE.c.claimed + 1, status=StudyStatus.RUNNING, updated_at=now())
+                .values(
+                    claimed=TABLE.c.claimed + 1,
+                    spent=spent + cost,
+                    status=StudyStatus.RUNNING,
+                    updated_at=now(),
+                )
                 .returning(*TABLE.c)
             ).first()
         return None if row is None else StudyInfo.of(row)
 
-    def release(self, study_id: int) -> None:
-        """Give a slot back: its trial failed and will not count."""
+    def exhausted(self, study_id: int) -> bool:
+        """Whether no further trial of the study can be claimed (read fresh)."""
+        with self.db.reads.connect() as connection:
+            return select_study(connection, study_id).exhausted
+
+    def spend(self, study_id: int, epochs: float) -> None:
+        """Count compute outside trials (the range test); a negative amount refunds what a
+        claim reserved and its trial did not train."""
+        if epochs:
+            with self.db.engine.begin() as connection:
+                connection.execute(
+                    sa.update(TABLE)
+                    .where(TABLE.c.id == study_id)
+                    .values(spent=TABLE.c.spent + epochs)
+                )
+
+    def release(self, study_id: int, refund: float = 0.0) -> None:
+        """Give a slot back: its trial failed and will not count. ``refund``: the epochs its
+        claim reserved and it did not train (what it trained was spent all the same)."""
         with self.db.engine.begin() as connection:
             connection.execute(
                 sa.update(TABLE)
                 .where(TABLE.c.id == study_id, TABLE.c.claimed > 0)
-                .values(claimed=TABLE.c.claimed - 1, updated_at=now())
+                .values(claimed=TABLE.c.claimed - 1, spent=TABLE.c.spent - refund, updated_at=now())
             )
 
     def record_value(self, study_id: int, value: float) -> None:

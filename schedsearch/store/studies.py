@@ -21,7 +21,7 @@ from schedsearch.core.errors import StudyExists, StudyNotFound
 from schedsearch.core.spec import STORED, StudySpec
 from schedsearch.core.states import StudyStatus
 from schedsearch.store.database import Database, aware, now
-from schedsearch.store.tables import StudyRow
+from schedsearch.store.tables import RangeTestRow, StudyRow
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,15 @@ class StudyInfo:
     created_at: datetime
     updated_at: datetime
     parent_id: int | None = None
+    budget: float | None = None  # epochs this study may spend (None: no budget)
+    spent: float = 0.0  # epochs spent, or reserved by trials still running
+
+    @property
+    def exhausted(self) -> bool:
+        """Whether no further trial can be claimed: every slot taken, or the budget spent."""
+        if self.claimed >= self.n_trials:
+            return True
+        return self.budget is not None and self.spent + self.spec.epochs > self.budget + 1e-9
 
     @classmethod
     def of(cls, row: Any) -> StudyInfo:
@@ -59,6 +68,8 @@ class StudyInfo:
             aware(row.created_at),
             aware(row.updated_at),
             row.parent_id,
+            row.budget,
+            row.spent or 0.0,
         )
 
 
@@ -127,13 +138,15 @@ class Studies:
             name=spec.name,
             optuna_study_id=self.storage.get_study_id_from_name(spec.name),
             status=StudyStatus.QUEUED,
-            spec=spec.model_dump(mode="json"),
+            spec=spec.stored_form(),
             n_trials=spec.n_trials,
             claimed=0,
             failures=0,
             created_at=moment,
             updated_at=moment,
             parent_id=parent_id,
+            budget=None if spec.budget_epochs is None else float(spec.search_budget()),
+            spent=0.0,
         )
         try:
             with self.db.session() as session:
@@ -204,4 +217,5 @@ class Studies:
         """Remove the study and its Optuna study (a re-run phase is deleted by its caller)."""
         optuna.delete_study(study_name=study.name, storage=self.storage)
         with self.db.engine.begin() as connection:
+            connection.execute(sa.delete(RangeTestRow).where(RangeTestRow.study_id == study.id))
             connection.execute(sa.delete(TABLE).where(TABLE.c.id == study.id))

@@ -1,6 +1,7 @@
 """Our tables beside Optuna's: what Optuna does not hold.
 
-Each study's spec, status and trial-slot counter, and the live workers. The slot counter is what
+Each study's spec, status, trial-slot counter and compute, its LR range test, and the live
+workers. The slot counter is what
 keeps a study at exactly ``n_trials`` (see ``store.slots``). A change here needs a migration in
 ``store/migrations/versions`` (a test compares the two).
 """
@@ -38,6 +39,21 @@ class StudyRow(Base):
     updated_at: orm.Mapped[datetime] = orm.mapped_column(sa.DateTime(timezone=True))
     # A study's re-run phase (top-k configs, fresh seeds) is a study of its own, under it.
     parent_id: orm.Mapped[int | None] = orm.mapped_column(default=None, index=True)
+    # Compute in epochs: what this study may spend (None: no budget) and has spent or reserved
+    # (a claim reserves a whole trial; what a pruned trial did not train comes back).
+    budget: orm.Mapped[float | None] = orm.mapped_column(sa.Float, default=None)
+    spent: orm.Mapped[float] = orm.mapped_column(sa.Float, default=0.0, server_default="0")
+
+
+class RangeTestRow(Base):
+    """A study's LR range test: the row is the claim (one worker runs it), ``result`` the test."""
+
+    __tablename__ = "schedsearch_range_tests"
+
+    study_id: orm.Mapped[int] = orm.mapped_column(primary_key=True, autoincrement=False)
+    worker: orm.Mapped[str] = orm.mapped_column(sa.String(64))
+    started_at: orm.Mapped[datetime] = orm.mapped_column(sa.DateTime(timezone=True))
+    result: orm.Mapped[dict[str, Any] | None] = orm.mapped_column(sa.JSON, default=None)
 
 
 class WorkerRow(Base):

@@ -29,11 +29,15 @@ import optuna
 import sqlalchemy as sa
 import torch
 
-from schedsearch.engine.data import load_dataset
+from schedsearch.core.spec import StudySpec
+from schedsearch.engine.data import TensorData, load_dataset
 from schedsearch.engine.train import resolve_device
 from schedsearch.search import lifecycle
+from schedsearch.search.plan import Plan, plan_of
 from schedsearch.search.strategy import make_pruner, make_sampler
 from schedsearch.store import Store, StudyInfo, caused_by_outage
+from schedsearch.worker import calibrate
+from schedsearch.worker.calibrate import RangeTestPending
 from schedsearch.worker.logs import log, log_trial
 from schedsearch.worker.objective import Objective
 from schedsearch.worker.settle import recover, settle
@@ -71,6 +75,8 @@ class Worker:
             else secrets.randbelow(2**31 - 1) + 1
         )
         self.objective_factory = objective_factory or self._training_objective
+        self._trains = objective_factory is None  # our trainer: the range test applies
+        self._plans: dict[int, Plan] = {}
         self.stopping = threading.Event()
         self.trials_run = 0
         self._studies: dict[int, tuple[optuna.Study, Callable[[optuna.Trial], float]]] = {}
@@ -150,7 +156,7 @@ class Worker:
         study = self.store.studies.get(self.options.study)
         if not study.status.active:
             return None
-        if not study.spec.rerun_top_k or study.claimed < study.n_trials:
+        if not study.spec.rerun_top_k or not study.exhausted:
             return [study]  # no re-run phase can have begun: spare the query
         return [study, *(p for p in self.store.studies.children(study.id) if p.status.active)]
 
@@ -165,10 +171,9 @@ class Worker:
         for study in studies:  # a dead worker's slot must come back even when none is free
             self._fail_stale(study)
         for study in studies:
-            claimed = self.store.slots.claim(study.id)
+            claimed = self.store.slots.claim(study.id, cost=study.spec.epochs)
             if claimed is not None:
-                self._run_trial(claimed)
-                return True
+                return self._run_trial(claimed)
             lifecycle.conclude(self.store, study)
         return False
 
@@ -179,16 +184,20 @@ class Worker:
             self.store.heartbeats.fail_stale(study)
             self._stale_checked[study.id] = time.monotonic()
 
-    def _run_trial(self, study: StudyInfo) -> None:
+    def _run_trial(self, study: StudyInfo) -> bool:
+        """Run one trial of the claimed study; False when the study was not ready for it."""
         try:
             optuna_study, objective = self._prepared(study)
+        except RangeTestPending:  # another worker is calibrating the study: come back later
+            self.store.slots.release(study.id, refund=study.spec.epochs)
+            return False
         except Exception as exc:  # the study cannot run here: say why, free the slot
             if caused_by_outage(exc):
                 raise
             log.error("study=%s cannot run: %s", study.name, exc)
             lifecycle.fail(self.store, study, f"{type(exc).__name__}: {exc}")
-            self.store.slots.release(study.id)
-            return
+            self.store.slots.release(study.id, refund=study.spec.epochs)
+            return True
         started = time.perf_counter()
         finished: list[optuna.trial.FrozenTrial] = []
         try:
@@ -205,24 +214,33 @@ class Worker:
         finally:
             self._current = (None, None)
         if not finished:  # optuna gave up before a trial existed: the slot is free again
-            self.store.slots.release(study.id)
-            return
+            self.store.slots.release(study.id, refund=study.spec.epochs)
+            return True
         trial = finished[0]
         self.trials_run += 1
         stopped = self.stopping.is_set()
         settle(self.store, study, optuna_study, trial, requeue=stopped)
         log_trial(study.name, trial, time.perf_counter() - started, self.id, requeued=stopped)
+        return True
 
     def _prepared(self, study: StudyInfo) -> tuple[optuna.Study, Callable[[optuna.Trial], float]]:
         """The study handle (with this worker's sampler) and objective, built once per study."""
         if study.id not in self._studies:
-            spec = study.spec
-            handle = self.store.trials.optuna_study(
-                study, sampler=make_sampler(spec, self.seed_index), pruner=make_pruner(spec)
-            )
+            plan = self._plan(study)
+            sampler = make_sampler(study.spec, self.seed_index, plan.space, plan.lr_centre)
+            pruner = make_pruner(study.spec)
+            handle = self.store.trials.optuna_study(study, sampler=sampler, pruner=pruner)
             objective = self.objective_factory(study, self.stopping.is_set)
             self._studies[study.id] = (handle, self._tracking(study, objective))
         return self._studies[study.id]
+
+    def _plan(self, study: StudyInfo) -> Plan:
+        """The search plan; the range test runs only where this worker trains the trials."""
+        if not self._trains:
+            return plan_of(study.spec, None)
+        data = study_data(study.spec, self.device, self.options.data_dir)
+        self._plans[study.id] = calibrate.plan(self.store, study, data, self.id)
+        return self._plans[study.id]
 
     def _tracking(
         self, study: StudyInfo, objective: Callable[[optuna.Trial], float]
@@ -236,7 +254,13 @@ class Worker:
     def _training_objective(
         self, study: StudyInfo, should_stop: Callable[[], bool]
     ) -> Callable[[optuna.Trial], Any]:
-        spec = study.spec
-        # cached per process
-        data = load_dataset(spec.dataset, self.device, spec.seed, root=self.options.data_dir)
-        return Objective(spec, data, should_stop=should_stop)
+        plan = self._plans.get(study.id) or plan_of(study.spec, None)
+        data = study_data(study.spec, self.device, self.options.data_dir)
+        return Objective(study.spec, data, plan.space, should_stop)
+
+
+def study_data(spec: StudySpec, device: torch.device, data_dir: Path | None) -> TensorData:
+    """The study's dataset, cached per process by ``load_dataset``."""
+    return load_dataset(
+        spec.dataset, device, spec.seed, root=data_dir, label_noise=spec.label_noise
+    )

@@ -8,7 +8,7 @@ from dataclasses import replace
 import optuna
 
 from schedsearch.core.records import TrainMetrics, TrialRecord
-from schedsearch.core.space import suggest
+from schedsearch.core.space import SearchSpace, suggest
 from schedsearch.core.spec import StudySpec
 from schedsearch.engine.data import TensorData
 from schedsearch.engine.train import TrainConfig, evaluate, train
@@ -22,9 +22,13 @@ class Objective:
     """Callable per trial; holds the spec's space and the process's loaded dataset."""
 
     def __init__(
-        self, spec: StudySpec, data: TensorData, should_stop: Callable[[], bool] | None = None
+        self,
+        spec: StudySpec,
+        data: TensorData,
+        space: SearchSpace | None = None,
+        should_stop: Callable[[], bool] | None = None,
     ) -> None:
-        self.space = spec.search_space()
+        self.space = space or spec.search_space()  # the plan's space (a centred base LR)
         self.train_config = TrainConfig.of(spec)
         self.data = data
         self.should_stop = should_stop or (lambda: False)

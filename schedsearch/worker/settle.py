@@ -6,6 +6,7 @@ import optuna
 
 from schedsearch.search import lifecycle
 from schedsearch.store import Store, StudyInfo
+from schedsearch.store.heartbeats import unspent
 
 
 def settle(
@@ -22,11 +23,12 @@ def settle(
             store.heartbeats.requeue(handle, trial)  # interrupted, not broken: run it again
         else:
             lifecycle.trial_failed(store, study)
-        store.slots.release(study.id)
+        store.slots.release(study.id, refund=unspent(study, trial))
         return
+    store.slots.spend(study.id, -unspent(study, trial))  # a pruned trial's rest comes back
     if trial.state == optuna.trial.TrialState.COMPLETE and trial.value is not None:
         store.slots.record_value(study.id, trial.value)
-    if store.studies.get(study.id).claimed >= study.n_trials:  # cheap test before counting
+    if store.slots.exhausted(study.id):  # cheap test before counting
         lifecycle.conclude(store, study)
 
 
@@ -38,7 +40,7 @@ def recover(store: Store, study: StudyInfo, handle: optuna.Study, number: int | 
     stale-trial check frees it.
     """
     if number is None:
-        store.slots.release(study.id)
+        store.slots.release(study.id, refund=study.spec.epochs)
         return
     trial = store.trials.get(study, number)
     if trial.state.is_finished():

@@ -21,6 +21,8 @@ CONFIGS = [
     {"family": "cosine", "eta_min": 0.05},
     {"family": "cosine_restarts", "first_period": 0.2, "t_mult": 1, "eta_min": 0.01},
     {"family": "cosine_restarts", "first_period": 0.1, "t_mult": 2},
+    {"family": "cosine_restarts", "first_period": 0.2, "t_mult": 1, "eta_min": 0.01, "m_mul": 0.5},
+    {"family": "cosine_restarts", "first_period": 0.1, "t_mult": 2, "m_mul": 0.7},
     {"family": "cyclic", "mode": "triangular", "half_cycle": 0.1},
     {"family": "cyclic", "mode": "triangular2", "half_cycle": 0.05, "min_factor": 0.2},
     {"family": "cyclic", "mode": "exp_range", "half_cycle": 0.1, "amplitude_decay": 0.1},
@@ -28,6 +30,10 @@ CONFIGS = [
     {"family": "one_cycle", "pct_start": 0.4, "anneal": "linear", "div_factor": 10.0},
     {"family": "one_cycle", "pct_start": 0.5},  # a one-step rise at 2 steps: torch divides by 0
     {"family": "plateau"},
+    {"family": "wsd"},
+    {"family": "wsd", "shape": "linear", "decay": 0.3, "end_factor": 0.1},
+    {"family": "wsd", "shape": "cosine", "decay": 0.5},
+    {"family": "wsd", "shape": "1-sqrt", "decay": 0.1, "end_factor": 0.05},
 ]
 WARMED = [{**c, "warmup": 0.1} for c in CONFIGS] + [{"family": "cosine", "warmup": 0.35}]
 

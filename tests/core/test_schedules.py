@@ -39,12 +39,13 @@ def textbook(u: int, n: int, config: ScheduleBase) -> float:
     if c.family == "cosine_restarts":
         period = max(1, round(c.first_period * n))
         if c.t_mult == 1:
-            t_cur = u % period
+            i, t_cur = divmod(u, period)
         else:  # Loshchilov & Hutter: period i is T0 * mult^i
             i = int(math.log(u / period * (c.t_mult - 1) + 1, c.t_mult))
             t_cur = u - period * (c.t_mult**i - 1) / (c.t_mult - 1)
             period = period * c.t_mult**i
-        return c.eta_min + (1 - c.eta_min) * 0.5 * (1 + math.cos(math.pi * t_cur / period))
+        cosine = c.eta_min + (1 - c.eta_min) * 0.5 * (1 + math.cos(math.pi * t_cur / period))
+        return c.m_mul**i * cosine  # Keras' CosineDecayRestarts: cycle i is m_mul^i as high
     if c.family == "cyclic":  # Smith (2017), eq. for triangular / triangular2 / exp_range
         step = max(1, round(c.half_cycle * n))
         cycle = math.floor(1 + u / (2 * step))
@@ -70,6 +71,15 @@ def textbook(u: int, n: int, config: ScheduleBase) -> float:
         return b + (a - b) * 0.5 * (1 + math.cos(math.pi * pct))
     if c.family == "plateau":
         return 1.0
+    if c.family == "wsd":  # Hägele et al. (2024): constant, then a cool-down over the last part
+        cool = max(1, round(c.decay * n))
+        t = min(max(u - (n - cool), 0), cool) / cool  # progress through the cool-down
+        shape = {
+            "linear": 1 - t,
+            "cosine": 0.5 * (1 + math.cos(math.pi * t)),
+            "1-sqrt": 1 - math.sqrt(t),
+        }[c.shape]
+        return c.end_factor + (1 - c.end_factor) * shape
     raise AssertionError(c.family)
 
 
@@ -141,6 +151,12 @@ def test_json_round_trip(config: dict) -> None:
         ({"family": "one_cycle", "div_factor": 0.5}, "div_factor"),
         ({"family": "plateau", "patience": -1}, "patience"),
         ({"family": "cosine", "eta_mn": 0.1}, "eta_mn"),
+        ({"family": "cosine_restarts", "m_mul": 0.0}, "m_mul"),
+        ({"family": "cosine_restarts", "m_mul": 1.5}, "m_mul"),
+        ({"family": "wsd", "decay": 1.0}, "decay"),
+        ({"family": "wsd", "decay": 0.0}, "decay"),
+        ({"family": "wsd", "shape": "sqrt"}, "shape"),
+        ({"family": "wsd", "end_factor": 1.5}, "end_factor"),
     ],
 )
 def test_bad_config_names_the_field(config: dict, field: str) -> None:
@@ -159,3 +175,42 @@ def test_snippet_is_self_contained_and_documents_itself() -> None:
 def test_bad_run_lengths_are_refused() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         lr_curve({"family": "cosine"}, 0, 0.1)
+
+
+@pytest.mark.parametrize("shape", ["linear", "cosine", "1-sqrt"])
+def test_wsd_holds_the_base_lr_then_cools_down_to_its_end(shape: str) -> None:
+    config = {"family": "wsd", "shape": shape, "decay": 0.25, "end_factor": 0.1}
+    curve = lr_curve(config, 200, BASE_LR)
+    assert curve[:151] == [BASE_LR] * 151  # stable until the last quarter starts
+    assert all(b < a for a, b in itertools.pairwise(curve[150:]))  # then strictly down
+    assert parse_schedule(config).multiplier(200, 200) == pytest.approx(0.1)  # ends at end x
+    linear = lr_curve({**config, "shape": "linear"}, 200, BASE_LR)
+    if shape == "1-sqrt":  # the paper's shape drops faster first: below linear all along
+        assert all(a <= b for a, b in zip(curve, linear, strict=True))
+
+
+@pytest.mark.parametrize("t_mult", [1, 2, 3])
+def test_restart_peaks_shrink_by_m_mul(t_mult: int) -> None:
+    config = {"family": "cosine_restarts", "first_period": 0.02, "t_mult": t_mult, "m_mul": 0.5}
+    curve = lr_curve(config, 1000, BASE_LR)
+    starts = [20 * (t_mult**i - 1) // (t_mult - 1) if t_mult > 1 else 20 * i for i in range(4)]
+    assert [curve[s] for s in starts] == pytest.approx([BASE_LR * 0.5**i for i in range(4)])
+    assert all(curve[s - 1] < curve[s] for s in starts[1:])  # each restart still jumps up
+
+
+def test_configs_stored_without_m_mul_keep_sgdr_and_its_torch_scheduler() -> None:
+    old = parse_schedule('{"family": "cosine_restarts", "first_period": 0.25, "t_mult": 2}')
+    assert old.model_dump()["m_mul"] == 1.0
+    assert old.code().startswith("lr_scheduler.CosineAnnealingWarmRestarts(")
+    shrinking = parse_schedule({"family": "cosine_restarts", "m_mul": 0.5})
+    assert shrinking.code().startswith("lr_scheduler.LambdaLR(")
+
+
+def test_snippet_imports_math_only_for_formulas_that_use_it() -> None:
+    for config in (
+        {"family": "wsd", "shape": "cosine"},
+        {"family": "cosine_restarts", "m_mul": 0.5},
+    ):
+        assert to_code(config).startswith("import math\n\nimport torch\n")
+    assert to_code({"family": "cosine"}).startswith("import torch\n")
+    compile(to_code({"family": "wsd"}), "<snippet>", "exec")

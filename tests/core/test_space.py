@@ -10,12 +10,14 @@ from pydantic import ValidationError
 from schedsearch.core.curves import lr_curve
 from schedsearch.core.schedules import FAMILIES, Constant, Cosine, OneCycle
 from schedsearch.core.space import (
+    MIN_WARMUP,
     Choice,
     Fixed,
     Float,
     Int,
     SampledSchedule,
     SearchSpace,
+    Warmup,
     as_params,
     describe,
     suggest,
@@ -197,4 +199,75 @@ def test_describe_lists_every_family_with_json_ranges() -> None:
     assert set(described) == set(FAMILIES)
     assert described["cosine"]["eta_min"] == {"low": 0.0, "high": 0.1, "log": False}
     assert described["one_cycle"]["anneal"] == ["cos", "linear"]
+    assert described["wsd"] == {
+        "warmup": {"low": 0.0, "high": 0.1, "log": False},
+        "decay": {"low": 0.1, "high": 0.5, "log": False},
+        "shape": ["linear", "cosine", "1-sqrt"],
+        "end_factor": 0.0,
+    }
+    assert described["cosine_restarts"]["m_mul"] == {"low": 0.3, "high": 1.0, "log": False}
     assert SearchSpace.model_validate_json(SearchSpace().model_dump_json()) == SearchSpace()
+
+
+def draws(space: SearchSpace, seed: int, n: int) -> list[SampledSchedule]:
+    """``n`` schedules drawn by Optuna's RandomSampler (in memory: no objective needed)."""
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=seed))
+    return [suggest(study.ask(), space) for _ in range(n)]
+
+
+def sampled_again(space: SearchSpace, sampled: SampledSchedule) -> SampledSchedule:
+    """What a trial enqueued with ``as_params(space, sampled)`` samples."""
+    params = as_params(space, sampled)
+    assert params is not None
+    return suggest(optuna.trial.FixedTrial(params), space)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_sampled_warmups_are_none_or_at_least_one_percent(seed: int) -> None:
+    """The warm-up rule: 0 < warm-up < 1% is never drawn; below 1% a draw means none, which
+    ``Warmup(0.0, 0.1)`` makes about one draw in ten. Every draw maps back to its params."""
+    space = SearchSpace()
+    sampled = draws(space, seed, 600)
+    warmups = [
+        s.schedule.warmup for s in sampled if s.schedule.family not in ("cyclic", "one_cycle")
+    ]
+    assert all(w == 0.0 or MIN_WARMUP <= w <= 0.1 for w in warmups)
+    assert 0.03 < warmups.count(0.0) / len(warmups) < 0.2
+    assert all(sampled_again(space, one) == one for one in sampled)  # as_params inverts suggest
+
+
+def test_warmup_overrides_keep_the_rule_and_explicit_values() -> None:
+    space = SearchSpace(
+        families=["cosine", "one_cycle", "wsd", "step"],
+        params={
+            "cosine": {"warmup": {"low": 0.0, "high": 0.02}},
+            "one_cycle": {"warmup": {"low": 0.0, "high": 0.05}},  # a range where none was
+            "wsd": {"warmup": {"low": 0.02, "high": 0.05}},
+            "step": {"warmup": 0.005},  # a value the user fixes is theirs, as in a config
+        },
+    )
+    assert space.domains("cosine")["warmup"] == Warmup(0.0, 0.02)
+    assert space.domains("one_cycle")["warmup"] == Warmup(0.0, 0.05)
+    assert space.domains("step")["warmup"] == Fixed(0.005)
+    sampled = draws(space, 7, 400)
+    for one in sampled:
+        warmup = one.schedule.warmup
+        if one.schedule.family == "step":
+            assert warmup == 0.005
+        else:
+            assert warmup == 0.0 or warmup >= MIN_WARMUP, one
+        assert sampled_again(space, one) == one
+    cosine = [one.schedule.warmup for one in sampled if one.schedule.family == "cosine"]
+    assert 0.0 in cosine and any(w >= MIN_WARMUP for w in cosine)
+
+
+@pytest.mark.parametrize(
+    ("warmup", "expected"), [(0.0, 0.0), (0.004, 0.0), (0.007, 0.01), (0.01, 0.01), (0.05, 0.05)]
+)
+def test_explicit_short_warmups_stay_valid_and_map_to_the_nearest_allowed(
+    warmup: float, expected: float
+) -> None:
+    """A config may hold any warm-up (stored studies do); the space brings one it cannot draw
+    to the nearest it can: none, or 1%."""
+    again = sampled_again(SearchSpace(), SampledSchedule(Cosine(warmup=warmup), 0.1))
+    assert again.schedule == Cosine(warmup=expected)

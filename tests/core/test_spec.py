@@ -3,12 +3,14 @@ search space resolved from it once."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from pydantic import ValidationError
 
 from schedsearch.core.catalog import DATASETS, MODELS
 from schedsearch.core.space import DEFAULT_BASE_LR, Fixed, SearchSpace
-from schedsearch.core.spec import StudySpec, error_line
+from schedsearch.core.spec import FIRST_FAMILIES, OLD_DEFAULTS, STORED, StudySpec, error_line
 
 
 def test_bad_options_are_refused_with_their_field() -> None:
@@ -107,3 +109,139 @@ def test_error_line_is_one_line_per_field_without_pydantics_prefix() -> None:
     assert error_line(caught.value) == "rerun_top_k (5) is more than n_trials (3)"
     assert "Value error" not in error_line(caught.value) and "\n" not in line
     assert error_line(ValueError("not a spec error")) == "not a spec error"
+
+
+# --- compute budget, re-run reservation, robustness and calibration options -------------------
+
+
+def test_budget_reserves_the_reruns_and_gives_the_rest_to_the_search() -> None:
+    spec = StudySpec(epochs=5, budget_epochs=100)  # top 2 + 1 recipe, 2 seeds, 5 epochs each
+    assert spec.rerun_epochs() == (2 + 1) * 2 * 5 == 30
+    assert spec.search_budget() == 70
+    assert spec.n_trials == 70  # no n_trials given: the budget decides the count (a cap)
+    given = StudySpec(epochs=5, budget_epochs=100, n_trials=4)
+    assert given.n_trials == 4 and given.search_budget() == 70  # n_trials given: it caps
+    assert StudySpec(epochs=5, budget_epochs=100, rerun_top_k=0).rerun_epochs() == 0
+    assert StudySpec(epochs=5, budget_epochs=100, rerun_top_k=0).search_budget() == 100
+    assert StudySpec(epochs=3, budget_epochs=200, rerun_seeds=4).rerun_epochs() == 3 * 4 * 3
+    assert StudySpec().budget_epochs is None and StudySpec().n_trials == 30
+
+
+def test_a_budget_too_small_for_one_trial_and_the_reruns_names_budget_epochs() -> None:
+    # one trial (5) and the re-runs (30) need 35 epochs
+    assert StudySpec(epochs=5, budget_epochs=35).search_budget() == 5
+    with pytest.raises(ValidationError) as caught:
+        StudySpec(epochs=5, budget_epochs=34)
+    assert error_line(caught.value) == (
+        "budget_epochs (34) is less than one trial and the re-runs (35 epochs)"
+    )
+    with pytest.raises(ValueError, match=r"budget_epochs \(4\) is less than .* \(5 epochs\)"):
+        StudySpec(epochs=5, budget_epochs=4, rerun_top_k=0)
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(ValidationError, match="budget_epochs"):
+            StudySpec(budget_epochs=bad)
+
+
+def test_rerun_top_k_default_fits_n_trials_but_an_explicit_one_must() -> None:
+    assert StudySpec().rerun_top_k == 2
+    assert StudySpec(n_trials=1).rerun_top_k == 1  # the default clamped: no error
+    assert StudySpec(n_trials=1).rerun_epochs() == (1 + 1) * 2 * 10
+    with pytest.raises(ValueError, match=r"rerun_top_k \(2\) is more than n_trials \(1\)"):
+        StudySpec(n_trials=1, rerun_top_k=2)
+    assert StudySpec(n_trials=1, rerun_top_k=0).rerun_epochs() == 0
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"epochs": 1, "budget_epochs": 7},  # search budget 1: one trial, default top 2
+        {"epochs": 1, "budget_epochs": 14, "rerun_top_k": 5},  # search budget 2 < top 5
+    ],
+)
+def test_a_budget_that_sets_n_trials_keeps_rerun_top_k_within_it(fields: dict) -> None:
+    """Once the budget has set n_trials, the spec must still hold ``rerun_top_k <= n_trials``
+    (or the spec refused, in one line naming the field), and its stored form must read back."""
+    try:
+        spec = StudySpec(**fields)
+    except ValidationError as exc:  # refused: fine, if the line says which field
+        line = error_line(exc)
+        assert "rerun_top_k" in line or "budget_epochs" in line, line
+        return
+    assert spec.rerun_top_k <= spec.n_trials
+    again = StudySpec.model_validate(spec.stored_form(), context=STORED)
+    assert again.rerun_top_k == spec.rerun_top_k and again.n_trials == spec.n_trials
+
+
+def test_label_noise_is_a_share_below_one() -> None:
+    assert StudySpec().label_noise == 0.0
+    assert StudySpec(label_noise=0.4).label_noise == 0.4
+    assert StudySpec(label_noise=0.0).label_noise == 0.0
+    for bad in (-0.1, 1.0, 1.5, float("nan"), float("inf")):
+        with pytest.raises(ValidationError, match="label_noise"):
+            StudySpec(label_noise=bad)
+
+
+def test_new_defaults_calibrate_and_prune_by_fidelity() -> None:
+    spec = StudySpec()
+    assert spec.lr_range_test is True and spec.prior is True and spec.pruner == "auto"
+    assert spec.rerun_top_k == 2 and spec.rerun_seeds == 2
+    assert spec.centres_lr()
+    assert not StudySpec(lr_range_test=False).centres_lr()
+    assert not StudySpec(space={"base_lr": {"low": 0.01, "high": 0.1}}).centres_lr()
+    assert not StudySpec(space={"base_lr": 0.05}).centres_lr()  # a fixed LR: nothing to centre
+    assert StudySpec(space={"cosine": {"eta_min": 0.0}}).centres_lr()  # other overrides: still
+    for pruner in ("auto", "hopeless", "hyperband", "decay_aware", "none"):
+        assert StudySpec(pruner=pruner).pruner == pruner
+
+
+def test_a_stored_spec_without_the_new_fields_keeps_its_old_search() -> None:
+    old = {"name": "old", "dataset": "digits", "epochs": 4, "n_trials": 6}
+    spec = StudySpec.model_validate(old, context=STORED)
+    for field, value in OLD_DEFAULTS.items():
+        assert getattr(spec, field) == value, field
+    assert (spec.pruner, spec.lr_range_test, spec.prior) == ("hyperband", False, False)
+    assert (spec.rerun_top_k, spec.rerun_seeds) == (0, 3)
+    assert spec.budget_epochs is None and spec.label_noise == 0.0
+    assert spec.families == list(FIRST_FAMILIES)
+    assert spec.search_space().families == FIRST_FAMILIES
+    assert not spec.centres_lr() and spec.rerun_epochs() == 0
+    # the same dict submitted anew gets today's defaults
+    fresh = StudySpec.model_validate(old)
+    assert (fresh.pruner, fresh.lr_range_test, fresh.prior, fresh.rerun_top_k) == (
+        "auto",
+        True,
+        True,
+        2,
+    )
+    assert fresh.families is None
+
+
+def test_a_stored_spec_keeps_what_it_names() -> None:
+    stored = {
+        "name": "named",
+        "families": ["cosine"],
+        "pruner": "median",
+        "rerun_top_k": 1,
+        "rerun_seeds": 2,
+        "lr_range_test": True,
+        "prior": True,
+    }
+    spec = StudySpec.model_validate(stored, context=STORED)
+    assert spec.families == ["cosine"] and spec.pruner == "median"
+    assert (spec.rerun_top_k, spec.rerun_seeds) == (1, 2) and spec.lr_range_test and spec.prior
+    explicit_none = StudySpec.model_validate({"name": "x", "families": None}, context=STORED)
+    assert explicit_none.families == list(FIRST_FAMILIES)
+
+
+def test_stored_form_spells_out_the_families_and_reads_back_equal() -> None:
+    spec = StudySpec(name="today", epochs=5, budget_epochs=100, label_noise=0.2)
+    form = spec.stored_form()
+    assert form["families"] == list(spec.search_space().families)
+    assert set(FIRST_FAMILIES) <= set(form["families"])
+    json.dumps(form)  # JSON as the database keeps it
+    again = StudySpec.model_validate(form, context=STORED)
+    assert again.search_space() == spec.search_space()
+    assert again.model_dump(exclude={"families"}) == spec.model_dump(exclude={"families"})
+    assert again.stored_form() == form  # stable: storing it again changes nothing
+    chosen = StudySpec(families=["step", "cosine"]).stored_form()
+    assert chosen["families"] == ["step", "cosine"]

@@ -152,7 +152,7 @@ def test_per_device_workers_stop_cleanly_on_sigterm(db_url: str) -> None:
 
 def test_metrics_agree_with_the_database(pg_url: str) -> None:
     store = Store(pg_url)
-    store.studies.create(StudySpec(name="done", n_trials=4, epochs=2))
+    store.studies.create(StudySpec(name="done", n_trials=4, epochs=2, rerun_top_k=0))
     store.studies.create(StudySpec(name="waiting", n_trials=3))
     store.studies.create(StudySpec(name="stopped", n_trials=3))
     lifecycle.cancel(store, store.studies.get("stopped"))
@@ -335,7 +335,7 @@ def test_kubernetes_example_wires_secret_gpu_and_probes() -> None:
 
 def test_json_log_lines(tmp_path: Path) -> None:
     db_url = f"sqlite:///{tmp_path / 'json.db'}"
-    Store(db_url).studies.create(StudySpec(name="logged", n_trials=2, epochs=1))
+    Store(db_url).studies.create(StudySpec(name="logged", n_trials=2, epochs=1, rerun_top_k=0))
     done = subprocess.run(
         [EXE, "worker", "--database-url", db_url, "--study", "logged", "--log-json"],
         capture_output=True,

@@ -25,7 +25,8 @@ States = optuna.trial.TrialState
 
 
 def new_study(store: Store, name: str, **fields) -> int:
-    spec = StudySpec(name=name, **{"epochs": 1, "n_trials": 10, "families": ["cosine"], **fields})
+    fields = {"epochs": 1, "n_trials": 10, "families": ["cosine"], "rerun_top_k": 0, **fields}
+    spec = StudySpec(name=name, **fields)
     return store.studies.create(spec).id
 
 

@@ -13,7 +13,7 @@ import torch
 from PIL import Image
 
 from schedsearch.core.errors import DatasetError
-from schedsearch.engine.data import Augment, load_dataset
+from schedsearch.engine.data import Augment, load_dataset, with_label_noise
 
 
 @pytest.fixture
@@ -173,3 +173,72 @@ def test_crop_is_a_window_of_the_reflect_padded_image() -> None:
         assert hits, f"image {i} is not a crop"
         offsets.add(hits[0])
     assert len(offsets) > 5  # the crops really move
+
+
+# --- label noise: the training labels only ----------------------------------------------------
+
+
+def test_label_noise_changes_only_training_labels() -> None:
+    clean = load_dataset("digits", "cpu", seed=11)
+    clean_y = clean.train_y.clone()
+    noisy = load_dataset("digits", "cpu", seed=11, label_noise=0.4)
+    assert noisy is not clean
+    assert torch.equal(noisy.train_x, clean.train_x)  # same images, same split, same order
+    for split in ("val_x", "val_y", "test_x", "test_y"):  # scores still measure the true task
+        assert torch.equal(getattr(noisy, split), getattr(clean, split)), split
+    assert (noisy.num_classes, noisy.augment, noisy.name) == (
+        clean.num_classes,
+        clean.augment,
+        clean.name,
+    )
+    assert torch.equal(clean.train_y, clean_y)  # the clean copy was not written over
+    assert noisy.train_y.dtype == torch.long and noisy.train_y.shape == clean.train_y.shape
+    assert int(noisy.train_y.min()) >= 0 and int(noisy.train_y.max()) < clean.num_classes
+    # share x (1 - 1/classes) of them differ: a uniform draw hits the true class 1 time in 10
+    differ = (noisy.train_y != clean.train_y).float().mean().item()
+    assert abs(differ - 0.4 * (1 - 1 / 10)) < 0.05, differ
+    # the drawn labels are spread over the classes, not one class repeated
+    changed = noisy.train_y[noisy.train_y != clean.train_y]
+    assert len(changed.unique()) == 10
+
+
+@pytest.mark.parametrize("share", [0.1, 0.8])
+def test_label_noise_share_sets_how_many_labels_differ(share: float) -> None:
+    clean = load_dataset("digits", "cpu", seed=12)
+    noisy = with_label_noise(clean, share, seed=12)
+    differ = (noisy.train_y != clean.train_y).float().mean().item()
+    assert abs(differ - share * 0.9) < 0.05, differ
+    assert torch.equal(noisy.val_y, clean.val_y) and torch.equal(noisy.test_y, clean.test_y)
+
+
+def test_label_noise_is_deterministic_per_seed_and_differs_between_seeds() -> None:
+    clean = load_dataset("digits", "cpu", seed=13)
+    once, again = with_label_noise(clean, 0.4, seed=13), with_label_noise(clean, 0.4, seed=13)
+    assert torch.equal(once.train_y, again.train_y)
+    loaded = load_dataset("digits", "cpu", seed=13, label_noise=0.4)
+    assert torch.equal(loaded.train_y, once.train_y)
+    other = with_label_noise(clean, 0.4, seed=14)
+    assert not torch.equal(other.train_y, once.train_y)
+    assert torch.equal(other.train_x, once.train_x)  # only the labels drawn differ
+    assert with_label_noise(clean, 0.0, seed=13) is clean  # no noise: the data itself
+
+
+def test_the_cache_keeps_clean_and_noisy_data_apart() -> None:
+    clean = load_dataset("digits", "cpu", seed=15)
+    noisy = load_dataset("digits", "cpu", seed=15, label_noise=0.4)
+    noisier = load_dataset("digits", "cpu", seed=15, label_noise=0.6)
+    assert load_dataset("digits", "cpu", seed=15) is clean
+    assert load_dataset("digits", "cpu", seed=15, label_noise=0.4) is noisy
+    assert load_dataset("digits", "cpu", seed=15, label_noise=0.0) is clean
+    assert len({id(clean), id(noisy), id(noisier)}) == 3
+    assert not torch.equal(noisy.train_y, clean.train_y)
+    assert not torch.equal(noisier.train_y, noisy.train_y)
+    # asking for the noisy copy first does not make the clean one noisy
+    first_noisy = load_dataset("digits", "cpu", seed=16, label_noise=0.4)
+    then_clean = load_dataset("digits", "cpu", seed=16)
+    assert not torch.equal(first_noisy.train_y, then_clean.train_y)
+    assert torch.equal(first_noisy.val_y, then_clean.val_y)
+    from sklearn.datasets import load_digits
+
+    every = torch.cat([then_clean.train_y, then_clean.val_y, then_clean.test_y])
+    assert sorted(every.tolist()) == sorted(load_digits().target.tolist())  # truly clean

@@ -68,6 +68,18 @@ def test_curve_matches_torch_and_snippet(config: dict, epochs: int, steps_per_ep
     assert snippet_lrs(config, epochs, steps_per_epoch) == pytest.approx(curve, rel=1e-12)
 
 
+@pytest.mark.parametrize("t_mult", [1, 2, 3, 4])
+@pytest.mark.parametrize("first_period", [1e-4, 1e-3])
+def test_shrinking_restarts_match_at_every_cycle_boundary(t_mult: int, first_period: float) -> None:
+    """Cycles of 1 or 3 steps over 3000 steps: dozens of restarts (hundreds at t_mult 1), where
+    the LambdaLR's cycle index (a log, for growing cycles) must land exactly."""
+    config = {"family": "cosine_restarts", "first_period": first_period, "t_mult": t_mult}
+    config |= {"m_mul": 0.9, "eta_min": 0.01}
+    curve = lr_curve(config, 3000, BASE_LR)
+    assert torch_lrs(config, 1, 3000) == pytest.approx(curve, rel=1e-9, abs=1e-15)
+    assert snippet_lrs(config, 1, 3000) == pytest.approx(curve, rel=1e-12, abs=1e-15)
+
+
 @pytest.mark.parametrize("warmup", [0.0, 0.2])
 @pytest.mark.parametrize(("epochs", "steps_per_epoch"), [(1, 1), (12, 1), (10, 7)])
 def test_plateau_follows_the_metric(warmup: float, epochs: int, steps_per_epoch: int) -> None:

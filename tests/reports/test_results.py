@@ -95,7 +95,7 @@ def test_eta_is_the_mean_trial_time_times_trials_left_over_live_workers(store: S
 
 
 def test_eta_is_zero_once_completed_and_none_when_stopped(store: Store) -> None:
-    done = lifecycle.submit(store, StudySpec(name="done", n_trials=2))
+    done = lifecycle.submit(store, StudySpec(name="done", n_trials=2, rerun_top_k=0))
     add(store, done, Cosine(), 0.8, seconds=0.05)
     stopped = lifecycle.submit(store, StudySpec(name="stopped", n_trials=2))
     add(store, stopped, Cosine(), 0.8, seconds=0.05)

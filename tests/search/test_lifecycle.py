@@ -82,7 +82,9 @@ def finish(store: Store, study: StudyInfo, *values: float | None) -> None:
 
 
 def test_conclude_completes_only_once_n_trials_are_finished(store: Store) -> None:
-    study = lifecycle.submit(store, StudySpec(name="plain", n_trials=3, families=["cosine"]))
+    study = lifecycle.submit(
+        store, StudySpec(name="plain", n_trials=3, families=["cosine"], rerun_top_k=0)
+    )
     finish(store, study, 0.5, 0.7)
     optuna_study = store.trials.optuna_study(study)
     optuna_study.tell(optuna_study.ask(), state=States.FAIL)  # neither counts as finished
@@ -96,7 +98,10 @@ def test_conclude_completes_only_once_n_trials_are_finished(store: Store) -> Non
 
 
 def test_conclude_starts_the_rerun_phase_and_the_search_waits_for_it(store: Store) -> None:
-    spec = StudySpec(name="trust", n_trials=3, rerun_top_k=2, rerun_seeds=2, seed=4)
+    # one family, sampled: no trial is a folklore recipe, so no extra config is re-run
+    spec = StudySpec(
+        name="trust", n_trials=3, rerun_top_k=2, rerun_seeds=2, seed=4, families=["cosine"]
+    )
     study = lifecycle.submit(store, spec)
     finish(store, study, 0.6, 0.9)
     lifecycle.conclude(store, store.studies.get(study.id))
@@ -140,7 +145,7 @@ def test_cancel_cancels_the_rerun_phase_too(store: Store) -> None:
 
 
 def test_cancel_leaves_a_finished_study_as_it_was(store: Store) -> None:
-    study = lifecycle.submit(store, StudySpec(name="done", n_trials=1))
+    study = lifecycle.submit(store, StudySpec(name="done", n_trials=1, rerun_top_k=0))
     finish(store, study, 0.7)
     lifecycle.conclude(store, store.studies.get(study.id))
     assert lifecycle.cancel(store, study).status == StudyStatus.COMPLETED

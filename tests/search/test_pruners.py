@@ -4,10 +4,18 @@ of real learning curves through it and through plain Hyperband (real Optuna prun
 from __future__ import annotations
 
 import optuna
+import pytest
 
+from schedsearch.core.records import TrialRecord
 from schedsearch.core.schedules import Constant, Cosine, MultiStep, OneCycle, Plateau, ScheduleBase
 from schedsearch.core.spec import StudySpec
-from schedsearch.search.pruners import Curve, DecayAwarePruner, replay
+from schedsearch.search.pruners import (
+    Curve,
+    DecayAwarePruner,
+    FidelityPruner,
+    HopelessPruner,
+    replay,
+)
 from schedsearch.search.strategy import make_pruner
 
 States = optuna.trial.TrialState
@@ -84,3 +92,180 @@ def test_a_hyperband_replay_is_the_same_every_time() -> None:
         return replay(pruner, curves, 4)
 
     assert all(once() == once() for _ in range(5))
+
+
+# --- the hopeless rule and the fidelity (budget) policy, on synthetic in-memory studies -------
+
+
+def _study(pruner: optuna.pruners.BasePruner) -> optuna.Study:
+    return optuna.create_study(direction="maximize", pruner=pruner)
+
+
+def _finished(
+    study: optuna.Study, values: dict[int, float], final: float | None, state=States.COMPLETE
+) -> None:
+    """A trial that ran before: its report per epoch, its final value (None when pruned)."""
+    study.add_trial(
+        optuna.trial.create_trial(
+            state=state,
+            value=final if state == States.COMPLETE else None,
+            intermediate_values=values,
+        )
+    )
+
+
+def _running(
+    study: optuna.Study, values: dict[int, float], schedule: ScheduleBase | None = None
+) -> bool:
+    """A trial being trained that has reported ``values``: whether the study's pruner kills it."""
+    trial = study.ask()
+    if schedule is not None:
+        TrialRecord(schedule=schedule.model_dump(mode="json")).write(trial)
+    for step, value in sorted(values.items()):
+        trial.report(value, step)
+    return trial.should_prune()
+
+
+def test_hopeless_prunes_a_trial_below_share_of_the_best_after_warmup() -> None:
+    study = _study(HopelessPruner(warmup=2, share=0.5))
+    _finished(study, {1: 0.6, 2: 0.8, 3: 0.9}, 0.9)
+    assert not _running(study, {1: 0.1})  # before warmup: spared, however bad
+    assert _running(study, {1: 0.1, 2: 0.1})  # 0.1 < 0.5 x 0.8 at epoch 2
+    assert _running(study, {1: 0.1, 2: 0.0})  # a divergence reports 0
+    assert not _running(study, {1: 0.1, 2: 0.41})  # learning: above half the best
+    assert not _running(study, {1: 0.1, 2: 0.4})  # exactly half: not below it
+
+
+def test_hopeless_compares_with_the_best_reached_by_the_same_epoch() -> None:
+    study = _study(HopelessPruner(warmup=1, share=0.5))
+    _finished(study, {1: 0.2, 2: 0.3, 5: 0.99}, 0.99)
+    assert not _running(study, {1: 0.15, 2: 0.16})  # the best by epoch 2 is 0.3, not 0.99
+    assert _running(study, {1: 0.15, 2: 0.14})
+    # a pruned or running trial's reports count as well as a complete one's
+    other = _study(HopelessPruner(warmup=1, share=0.5))
+    _finished(other, {1: 0.8}, None, state=States.PRUNED)
+    assert _running(other, {1: 0.3})
+
+
+def test_hopeless_spares_everyone_with_nothing_to_compare() -> None:
+    study = _study(HopelessPruner(warmup=1, share=0.5))
+    assert not _running(study, {1: 0.0, 2: 0.0})  # the first trial: no best to fall short of
+    assert not HopelessPruner().prune(study, optuna.trial.create_trial(state=States.RUNNING))
+
+
+@pytest.mark.parametrize(("epochs", "rungs"), [(4, [1]), (9, [1, 3]), (25, [3, 8]), (1, [])])
+def test_fidelity_rungs_sit_where_hyperband_places_them(epochs: int, rungs: list[int]) -> None:
+    pruner = FidelityPruner(epochs)
+    assert pruner.rungs == rungs
+    assert isinstance(pruner.hopeless, HopelessPruner)
+    assert pruner.hopeless.warmup == max(1, epochs // 4)
+
+
+EPOCHS = 9  # rungs 1 and 3; the hopeless rule from epoch 2 on
+FINALS = [0.5 + 0.04 * i for i in range(12)]  # 0.50 .. 0.94
+
+
+def _early(rank: int) -> float:
+    """A trial's accuracy at every early epoch, from its rank among the 12 (0: the worst)."""
+    return 0.3 + 0.02 * rank
+
+
+def _fidelity_study(ranks: list[int], **options: object) -> optuna.Study:
+    """12 complete trials: early values in the order ``ranks``, finals in increasing order."""
+    study = _study(FidelityPruner(EPOCHS, **options))
+    for rank, final in zip(ranks, FINALS, strict=True):
+        curve = {s: _early(rank) for s in range(1, 4)} | {s: final for s in range(4, EPOCHS + 1)}
+        _finished(study, curve, final)
+    return study
+
+
+MONOTONE = list(range(12))  # early values rank the trials exactly as their finals do
+SLOW = 0.3  # a running trial's early accuracy: last of the 12, yet above half the best (0.52)
+
+
+def test_fidelity_cuts_outside_the_top_third_at_a_rung_when_early_predicts_the_end() -> None:
+    study = _fidelity_study(MONOTONE)
+    pruner = study.pruner
+    assert isinstance(pruner, FidelityPruner)
+    assert pruner.predictive(study, 3) and pruner.predictive(study, 1)
+    assert _running(study, {1: SLOW, 2: SLOW, 3: SLOW})  # rung 3: below the 4th best
+    assert _running(study, {1: SLOW})  # rung 1 too
+    assert not _running(study, {1: SLOW, 2: SLOW})  # epoch 2 is no rung
+    top_third = _early(8)  # 12 peers: the best 4 stay
+    assert not _running(study, {1: SLOW, 2: SLOW, 3: top_third})
+    assert _running(study, {1: SLOW, 2: SLOW, 3: _early(7)})
+    assert not _running(study, {1: 0.5, 2: 0.5, 3: 0.6})  # the best so far
+
+
+def test_fidelity_never_cuts_by_rank_before_min_trials_completed() -> None:
+    study = _study(FidelityPruner(EPOCHS))
+    for rank in range(9):
+        final = FINALS[rank]
+        _finished(study, {s: _early(rank) for s in range(1, 4)} | {EPOCHS: final}, final)
+    for rank in range(9, 12):  # pruned trials are peers, not evidence of prediction
+        _finished(study, {s: _early(rank) for s in range(1, 4)}, None, state=States.PRUNED)
+    assert not study.pruner.predictive(study, 3)
+    assert not _running(study, {1: SLOW, 2: SLOW, 3: SLOW})
+    _finished(study, {s: _early(11) for s in range(1, 4)} | {EPOCHS: 0.99}, 0.99)  # the 10th
+    assert study.pruner.predictive(study, 3)
+    assert _running(study, {1: SLOW, 2: SLOW, 3: SLOW})
+    fewer = _fidelity_study(MONOTONE, min_trials=13)
+    assert not _running(fewer, {1: SLOW, 2: SLOW, 3: SLOW})
+
+
+@pytest.mark.parametrize(
+    "ranks",
+    [
+        MONOTONE[::-1],  # early epochs rank the trials backwards (rho -1)
+        [0, 1, 2, 8, 4, 5, 6, 7, 3, 9, 10, 11],  # rho 0.83: related, but below rho_min 0.9
+        [5] * 12,  # every trial alike early: no ranking at all
+    ],
+)
+def test_fidelity_never_cuts_by_rank_where_early_epochs_do_not_predict(ranks: list[int]) -> None:
+    study = _fidelity_study(ranks)
+    assert not study.pruner.predictive(study, 3)
+    assert not _running(study, {1: SLOW, 2: SLOW, 3: SLOW})
+    assert not _running(study, {1: SLOW})
+    assert _running(study, {1: SLOW, 2: 0.0, 3: 0.0})  # the hopeless rule still acts
+
+
+def test_fidelity_rho_min_is_the_bar() -> None:
+    ranks = [0, 1, 2, 8, 4, 5, 6, 7, 3, 9, 10, 11]  # rho 0.825
+    assert _running(_fidelity_study(ranks, rho_min=0.8), {1: SLOW, 2: SLOW, 3: SLOW})
+    assert not _running(_fidelity_study(ranks, rho_min=0.85), {1: SLOW, 2: SLOW, 3: SLOW})
+
+
+def test_hold_spares_from_the_rank_cut_not_from_the_hopeless_rule() -> None:
+    asked: list[int] = []
+
+    def hold(trial: optuna.trial.FrozenTrial, step: int) -> bool:
+        asked.append(step)
+        return True
+
+    study = _fidelity_study(MONOTONE, hold=hold)
+    assert not _running(study, {1: SLOW, 2: SLOW, 3: SLOW})
+    assert asked == [3]  # asked at the rung, with the epoch
+    assert _running(study, {1: SLOW, 2: 0.0, 3: 0.0})  # not learning: killed all the same
+    released = _fidelity_study(MONOTONE, hold=lambda trial, step: False)
+    assert _running(released, {1: SLOW, 2: SLOW, 3: SLOW})
+
+
+def test_make_pruner_auto_is_the_fidelity_policy_with_the_decay_hold() -> None:
+    pruner = make_pruner(StudySpec(epochs=EPOCHS, pruner="auto"))
+    assert isinstance(pruner, FidelityPruner) and pruner.rungs == [1, 3]
+    assert pruner.hold is not None and pruner.hopeless.warmup == 2
+    assert isinstance(make_pruner(StudySpec(epochs=EPOCHS)), FidelityPruner)  # the default
+    study = _fidelity_study(MONOTONE)
+    study.pruner = pruner
+    late = MultiStep(milestones=(0.5, 0.75), gamma=0.1)  # at its peak LR at epoch 3 of 9
+    assert not _running(study, {1: SLOW, 2: SLOW, 3: SLOW}, schedule=late)
+    assert _running(study, {1: SLOW, 2: SLOW, 3: SLOW}, schedule=Constant())
+    assert _running(study, {1: SLOW, 2: SLOW, 3: SLOW})  # no schedule recorded: judged
+    assert _running(study, {1: SLOW, 2: 0.0, 3: 0.0}, schedule=late)  # hopeless all the same
+
+
+@pytest.mark.parametrize(("epochs", "warmup"), [(8, 2), (3, 1), (25, 6)])
+def test_make_pruner_hopeless(epochs: int, warmup: int) -> None:
+    pruner = make_pruner(StudySpec(epochs=epochs, pruner="hopeless"))
+    assert type(pruner) is HopelessPruner
+    assert (pruner.warmup, pruner.share) == (warmup, 0.5)

@@ -32,7 +32,8 @@ def test_studies_by_id_and_name_newest_first(store: Store) -> None:
         == store.studies.get("first")
         == store.studies.get(str(first.id))
     )
-    assert store.studies.get("first").spec == _spec("first")
+    stored = _spec("first").stored_form()  # "all families" spelled out
+    assert store.studies.get("first").spec.model_dump(mode="json") == stored
     listed, total = store.studies.list()
     assert [s.name for s in listed] == ["second", "first"] and total == 2  # phases hidden
     assert store.studies.children(second.id) == [child]

@@ -1,0 +1,195 @@
+"""Prior-guided sampling (in the manner of piBO / PriorBand): the folklore recipes as a prior.
+
+Early in a study the sampler has no evidence, and a trial drawn near a textbook recipe is a
+better bet than a uniform one; as trials finish, the model (TPE) earns the trials. Each trial is
+either a *prior draw* (a recipe, its base LR jittered around the usual one) or an ordinary trial
+of the base sampler, with a prior share that decays with the number of finished trials.
+
+The prior is an Optuna sampler wrapping the base one, so it composes with the rest: enqueued
+trials, pruners, constant-liar TPE (which learns from prior trials like any other).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import optuna
+from optuna.distributions import BaseDistribution
+from optuna.study import Study
+from optuna.trial import FrozenTrial, TrialState
+
+from schedsearch.core.folklore import RECIPES, USUAL_LR
+from schedsearch.core.space import SampledSchedule, SearchSpace, as_params
+
+Draw = Callable[[np.random.RandomState], dict[str, Any]]
+
+PRIOR_ATTR = "prior"  # the system attribute holding a prior trial's drawn params
+
+# tau = 10: TPE needs ~10 finished trials before it beats random, so the prior keeps at least
+# half the trials until then (share 0.5 at 10 finished), a third at 20, a fifth at 40 and a
+# seventh at 60: in a typical 20-60 trial study about a third of the trials are prior draws,
+# most of them early, where they replace TPE's random start-up trials at no cost.
+# floor = 0.05: the prior never vanishes (a model misled by noise still gets a recipe now and
+# then), but a long study spends no more than 1 trial in 20 on it (reached after 190 trials).
+TAU = 10.0
+FLOOR = 0.05
+
+# sigma = half a decade (ln 10 / 2 ~ 1.15 in natural log): the usual LR is right to within a
+# factor of ~3 for most nets and batch sizes, so 68% of draws land within x/3.2 of the centre and
+# 95% within a decade, which is the span in which these recipes win; the space's range clips
+# the tails.
+SIGMA = 0.5 * math.log(10.0)
+
+
+def prior_share(finished: int, tau: float = TAU, floor: float = FLOOR) -> float:
+    """The probability that the next trial is a prior draw, given ``finished`` trials of
+    evidence: 1 at the start, ``tau / (tau + finished)`` (piBO's decay), never below ``floor``."""
+    return max(floor, tau / (tau + max(0, finished)))
+
+
+def _rng(seed: int, number: int, stream: int = 0) -> np.random.RandomState:
+    """One trial's stream: fixed by the study seed and the trial number alone, so the same trial
+    makes the same choice on whichever worker runs it."""
+    return np.random.RandomState([seed, number, stream])
+
+
+class PriorSampler(optuna.samplers.BaseSampler):
+    """``base`` (TPE), except that some trials, ever fewer, are draws from ``draw``.
+
+    ``seed`` should be the *study* seed (not a per-worker one): prior decisions and draws are
+    keyed by trial number, which is unique across workers, so workers never repeat a draw.
+    """
+
+    def __init__(
+        self,
+        base: optuna.samplers.BaseSampler,
+        draw: Draw,
+        seed: int | None = None,
+        tau: float = TAU,
+        floor: float = FLOOR,
+    ) -> None:
+        self.base = base
+        self.draw = draw
+        self.seed = int(np.random.randint(2**31)) if seed is None else seed
+        self.tau = tau
+        self.floor = floor
+        # trial id -> (the prior's params, a uniform sampler for what the prior leaves open)
+        self._drawn: dict[int, tuple[dict[str, Any], optuna.samplers.RandomSampler]] = {}
+
+    def __str__(self) -> str:
+        return f"PriorSampler({self.base})"
+
+    def prior_draw(self, study: Study, trial: FrozenTrial) -> dict[str, Any] | None:
+        """This trial's prior draw, or None when the base sampler proposes it (always for an
+        enqueued trial: what the user queued is what runs)."""
+        if "fixed_params" in trial.system_attrs:
+            return None
+        # The whole study's evidence: under Hyperband ``study`` shows one bracket's trials only.
+        finished = study._storage.get_all_trials(
+            study._study_id, deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED)
+        )
+        rng = _rng(self.seed, trial.number)
+        if rng.uniform() >= prior_share(len(finished), self.tau, self.floor):
+            return None
+        return self.draw(rng) or None  # a draw with nothing in it leaves the trial to the base
+
+    def before_trial(self, study: Study, trial: FrozenTrial) -> None:
+        self.base.before_trial(study, trial)
+        params = self.prior_draw(study, trial)
+        if params is None:
+            return
+        rest_seed = int(_rng(self.seed, trial.number, 1).randint(2**31))
+        rest = optuna.samplers.RandomSampler(seed=rest_seed)
+        self._drawn[trial._trial_id] = (params, rest)
+        # A system attribute, not a user one: user attributes are ``TrialRecord``'s typed
+        # namespace; this is sampler bookkeeping, kept where Optuna's samplers keep theirs
+        # (``fixed_params``, TPE's relative params), and readable as ``trial.system_attrs``.
+        study._storage.set_trial_system_attr(trial._trial_id, PRIOR_ATTR, params)
+
+    def infer_relative_search_space(
+        self, study: Study, trial: FrozenTrial
+    ) -> dict[str, BaseDistribution]:
+        if trial._trial_id in self._drawn:
+            return {}
+        return self.base.infer_relative_search_space(study, trial)
+
+    def sample_relative(
+        self, study: Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
+    ) -> dict[str, Any]:
+        if trial._trial_id in self._drawn:
+            return {}
+        return self.base.sample_relative(study, trial, search_space)
+
+    def sample_independent(
+        self,
+        study: Study,
+        trial: FrozenTrial,
+        param_name: str,
+        param_distribution: BaseDistribution,
+    ) -> Any:
+        drawn = self._drawn.get(trial._trial_id)
+        if drawn is None:
+            return self.base.sample_independent(study, trial, param_name, param_distribution)
+        params, rest = drawn
+        if param_name in params and _contains(param_distribution, params[param_name]):
+            return params[param_name]
+        # What the prior leaves open (a choice the space does not offer, a parameter it does
+        # not know) it is indifferent to: uniform. Not the base sampler, since multivariate TPE
+        # would warn about sampling independently, and its draw would depend on the worker.
+        return rest.sample_independent(study, trial, param_name, param_distribution)
+
+    def after_trial(
+        self,
+        study: Study,
+        trial: FrozenTrial,
+        state: TrialState,
+        values: Sequence[float] | None,
+    ) -> None:
+        self._drawn.pop(trial._trial_id, None)
+        self.base.after_trial(study, trial, state, values)
+
+    def reseed_rng(self) -> None:
+        # Only the base: the prior's streams are keyed by trial number, so copies of this
+        # sampler (``n_jobs > 1``) already draw differently, and stay reproducible.
+        self.base.reseed_rng()
+
+
+def _contains(distribution: BaseDistribution, value: Any) -> bool:
+    try:
+        return bool(distribution._contains(distribution.to_internal_repr(value)))
+    except (ValueError, TypeError):  # e.g. a choice the distribution does not have
+        return False
+
+
+def folklore_prior(
+    space: SearchSpace,
+    lr_centre: float | None = None,
+    optimizer: str = "sgd",
+    sigma: float = SIGMA,
+) -> Draw:
+    """A prior over ``space``: a folklore recipe, uniformly among those the space searches, at
+    ``lr_centre`` (default: the optimizer's usual LR) x exp(N(0, sigma)), clipped into the space.
+
+    Raises ``ValueError`` when no recipe's family is searched: the caller should then use the
+    base sampler alone rather than a prior that can say nothing.
+    """
+    centre = USUAL_LR[optimizer] if lr_centre is None else lr_centre
+    if not centre > 0:
+        raise ValueError(f"lr_centre must be positive, got {centre!r}")
+    recipes = [r for r in RECIPES.values() if r.family in space.families]
+    if not recipes:
+        raise ValueError(
+            f"no folklore recipe is in the space (families {', '.join(space.families)})"
+        )
+
+    def draw(rng: np.random.RandomState) -> dict[str, Any]:
+        recipe = recipes[rng.randint(len(recipes))]
+        lr = float(centre * math.exp(rng.normal(0.0, sigma)))
+        params = as_params(space, SampledSchedule(recipe, lr))
+        assert params is not None  # its family is searched
+        return params
+
+    return draw

@@ -1,0 +1,107 @@
+"""bench/search_quality.py and bench/stats.py: the statistics on known numbers, the bookkeeping
+(incumbents, compute, salted seeds), determinism of the jobs, and one tiny end-to-end run that
+checks its own reproducibility."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "bench"))
+
+import search_quality as sq  # noqa: E402
+import stats  # noqa: E402
+
+from schedsearch.core.folklore import RECIPES  # noqa: E402
+from schedsearch.search.rerun import fresh_seeds  # noqa: E402
+
+TINY = replace(sq.PRESETS["custom"], epochs=1, runs=6)
+
+
+def test_paired_difference_interval_wilcoxon_and_wins() -> None:
+    result = stats.paired([0.9, 0.8, 0.7, 0.6], [0.8, 0.8, 0.6, 0.7])
+    assert result["mean"] == pytest.approx(0.025)
+    assert (result["wins"], result["ties"], result["losses"]) == (2, 1, 1)
+    low, high = result["ci95"]
+    assert low < result["mean"] < high
+    half = 3.182446305 * result["sd"] / 2  # t_{0.975, 3} * sd / sqrt(4)
+    assert high - result["mean"] == pytest.approx(half, rel=1e-6)
+    assert 0.0 < result["wilcoxon_p"] <= 1.0
+    assert stats.paired([0.5, 0.5], [0.5, 0.5])["wilcoxon_p"] == 1.0  # all ties: no error
+
+
+def test_goals_grid_unknown_and_sample_size() -> None:
+    scores = {
+        "default": [0.95, 0.96, 0.94],
+        "default-half": [0.93, 0.95, 0.93],
+        "grid-low": [0.90, 0.91, 0.90],
+        "grid-mid": [0.95, 0.95, 0.94],
+        "grid-high": [0.94, 0.94, 0.93],
+        "random": [0.90, 0.92, 0.91],
+    }
+    report = stats.task_report(scores, {m: [96.0] * 3 for m in scores})
+    assert report["best_placement"] == "grid-mid"
+    unknown = report["methods"]["grid-unknown"]["per_seed"]
+    assert unknown[0] == pytest.approx((0.90 + 0.95 + 0.94) / 3)
+    goals = {g["goal"].split(":")[0]: g for g in report["goals"]}
+    assert set(goals) == {
+        "non-inferior to the best grid placement (grid-mid)",
+        "better than grid-unknown",
+        "better than random",
+        "at half the compute within 0.01 of the best placement (grid-mid)",
+    }
+    assert all(g["met"] == (g["value"] >= g["target"]) for g in goals.values())
+    sd = report["vs_default"]["grid-mid"]["sd"]
+    assert report["sample_size"]["seeds"] == math.ceil((2.8 * sd / 0.005) ** 2)
+    assert "| default |" in stats.markdown("T", report, ["a note"])
+
+
+def test_incumbents_follow_the_order_and_count_every_epoch() -> None:
+    a, b, c = (sq.Config.of(RECIPES[n], 0.1) for n in ("constant", "cosine", "linear"))
+    steps = [sq.Step(6.0), sq.Step(4, 0.5, a), sq.Step(1, None, b), sq.Step(4, 0.9, c)]
+    out = sq.outcome(steps, budget=40)
+    assert out.epochs == 15 and out.pick == c and out.runs == 3
+    assert out.at == {0.25: a, 0.5: c}  # at 10 epochs only a had finished; at 20, c
+    assert sq.outcome(steps, budget=40, pick=b).pick == b  # a method's own pick wins
+    # folklore-usual: the best mean over seeds, not the best single run
+    noisy = [sq.Step(1, 0.9, a), sq.Step(1, 0.8, b), sq.Step(1, 0.5, a), sq.Step(1, 0.8, b)]
+    assert sq.best_mean(noisy) == b
+
+
+def test_retrain_seeds_are_salted_apart() -> None:
+    for seed in range(20):
+        retrain = sq.retrain_seeds(seed)
+        assert len(set(retrain)) == 3 and seed not in retrain
+        assert not set(retrain) & set(fresh_seeds(seed, 10))  # the product's re-runs
+        assert not set(retrain) & set(sq.salted("bench-folklore", seed, 3))
+
+
+def test_jobs_are_deterministic_and_keep_to_the_budget() -> None:
+    first, second = sq.optuna_job(TINY, 3), sq.optuna_job(TINY, 3)
+    assert first == second
+    assert first.epochs <= TINY.budget
+    free = sq.Config(sq.FREE, 0.5)
+    assert sq.retrain_job(TINY, 3, free) == sq.retrain_job(TINY, 3, free)
+
+
+@pytest.mark.slow
+def test_a_tiny_run_end_to_end_reproduces_itself(tmp_path: Path) -> None:
+    out = tmp_path / "sq.json"
+    command = [sys.executable, str(ROOT / "bench" / "search_quality.py"), "--task", "custom"]
+    command += ["--epochs", "1", "--seeds", "2", "--check-repro", "--out", str(out)]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = json.loads(out.read_text())
+    assert report["reproducibility"]["identical"] is True
+    custom = report["results"]["custom"]
+    assert set(custom["methods"]) == {*sq.ALL, "grid-unknown"}
+    assert len(custom["goals"]) == 7
+    assert (tmp_path / "sq_custom.png").exists()
+    assert "| goal | value | target | met |" in done.stdout
