@@ -30,6 +30,7 @@ OLD_DEFAULTS: dict[str, Any] = {
     "rerun_top_k": 0,
     "rerun_seeds": 3,
 }
+RERUN_SHARE = 0.25  # of a budget, at most, for the re-runs when the spec leaves top k to it
 # "All families" of a spec stored before a family was added: a study's categorical choice of
 # family cannot grow mid-study (Optuna refuses a dynamic value space). Specs stored since
 # name their families (``stored_form``).
@@ -160,6 +161,8 @@ class StudySpec(BaseModel):
     def _space_is_valid(self) -> StudySpec:
         self._space = self._resolve_space()
         if self.budget_epochs is not None:
+            if "rerun_top_k" not in self.model_fields_set:
+                object.__setattr__(self, "rerun_top_k", self._rerun_top_k_within_budget())
             least = self.epochs + self.rerun_epochs()
             if self.budget_epochs < least:
                 raise ValueError(
@@ -175,6 +178,13 @@ class StudySpec(BaseModel):
             object.__setattr__(self, "rerun_top_k", self.n_trials)  # a default fits itself
             self._budget_sets_n_trials()  # fewer re-runs leave the search more
         return self
+
+    def _rerun_top_k_within_budget(self) -> int:
+        """The default top k under a budget: as many as let the re-runs (k + 1 configs, each
+        ``rerun_seeds`` times) take at most RERUN_SHARE of it, up to the default; 0 (no
+        re-runs) when not even one fits. A small budget is better spent searching."""
+        configs = int(RERUN_SHARE * self.budget_epochs / (self.rerun_seeds * self.epochs))  # type: ignore[operator]
+        return max(0, min(self.rerun_top_k, configs - 1))
 
     def _budget_sets_n_trials(self) -> None:
         """Without n_trials, the budget decides the count (at most one trial per epoch)."""

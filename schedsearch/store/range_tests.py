@@ -38,8 +38,8 @@ class RangeTests:
         return RangeTestClaim(row.worker, aware(row.started_at), row.result)
 
     def claim(self, study_id: int, worker: str) -> bool:
-        """Whether this worker runs the study's range test: the first to ask, or the heir of
-        one that stopped beating before it finished."""
+        """Whether this worker runs the study's range test: the first to ask, the heir of one
+        that stopped beating before it finished, or the claimant again after an outage."""
         try:
             with self.db.engine.begin() as connection:
                 connection.execute(
@@ -58,8 +58,10 @@ class RangeTests:
                 .where(
                     RangeTestRow.study_id == study_id,
                     RangeTestRow.result.is_(None),
-                    RangeTestRow.started_at < since,
-                    RangeTestRow.worker.not_in(alive),
+                    sa.or_(
+                        RangeTestRow.worker == worker,  # its own, cut short (an outage)
+                        sa.and_(RangeTestRow.started_at < since, RangeTestRow.worker.not_in(alive)),
+                    ),
                 )
                 .values(worker=worker, started_at=now())
             ).rowcount

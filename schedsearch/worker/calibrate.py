@@ -13,7 +13,7 @@ import logging
 from schedsearch.core.range_test import RangeTest
 from schedsearch.core.spec import StudySpec
 from schedsearch.engine.data import TensorData
-from schedsearch.engine.range_test import lr_range_test
+from schedsearch.engine.range_test import RANGE_STEPS, lr_range_test
 from schedsearch.engine.train import TrainConfig
 from schedsearch.search.plan import Plan, plan_of
 from schedsearch.store import Store, StudyInfo
@@ -31,6 +31,9 @@ def plan(store: Store, study: StudyInfo, data: TensorData, worker: str) -> Plan:
     if not spec.centres_lr():
         return Plan(spec.search_space())
     claim = store.range_tests.get(study.id)
+    if claim is None and not affordable(study, data):
+        log.info("study=%s: no LR range test, the budget has no room for it", study.name)
+        return Plan(spec.search_space())
     if claim is None or claim.result is None:
         if not store.range_tests.claim(study.id, worker):
             raise RangeTestPending(f"study={study.name}: range test running elsewhere")
@@ -46,6 +49,16 @@ def plan(store: Store, study: StudyInfo, data: TensorData, worker: str) -> Plan:
         claim = store.range_tests.get(study.id)
         assert claim is not None and claim.result is not None
     return plan_of(spec, claim.result)
+
+
+def affordable(study: StudyInfo, data: TensorData) -> bool:
+    """Whether the range test fits the budget beside the trial just claimed (``study`` is the
+    claim's snapshot, so its ``spent`` holds that trial)."""
+    if study.budget is None:
+        return True
+    batch = min(study.spec.batch_size, len(data.train_x))
+    cost = RANGE_STEPS / max(1, len(data.train_x) // batch)
+    return study.spent + cost <= study.budget
 
 
 def run(spec: StudySpec, data: TensorData) -> RangeTest:

@@ -83,7 +83,7 @@ class Worker:
         self._current: tuple[int | None, int | None] = (None, None)
         self._stale_checked: dict[int, float] = {}
         # A trial cut short by a database outage: (study, handle, trial number or None).
-        self._interrupted: tuple[StudyInfo, optuna.Study, int | None] | None = None
+        self._interrupted: tuple[StudyInfo, optuna.Study | None, int | None] | None = None
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -192,7 +192,8 @@ class Worker:
             self.store.slots.release(study.id, refund=study.spec.epochs)
             return False
         except Exception as exc:  # the study cannot run here: say why, free the slot
-            if caused_by_outage(exc):
+            if caused_by_outage(exc):  # no trial began: the slot comes back once it is over
+                self._interrupted = (study, None, None)
                 raise
             log.error("study=%s cannot run: %s", study.name, exc)
             lifecycle.fail(self.store, study, f"{type(exc).__name__}: {exc}")

@@ -32,14 +32,16 @@ def settle(
         lifecycle.conclude(store, study)
 
 
-def recover(store: Store, study: StudyInfo, handle: optuna.Study, number: int | None) -> None:
+def recover(
+    store: Store, study: StudyInfo, handle: optuna.Study | None, number: int | None
+) -> None:
     """Account for a trial an outage cut short: its slot must not be lost.
 
     No trial began: the slot is free again. Finished (a failure included: interrupted, not
     broken): settled like any trial. Still RUNNING: its heartbeat has stopped, so the
     stale-trial check frees it.
     """
-    if number is None:
+    if number is None or handle is None:
         store.slots.release(study.id, refund=study.spec.epochs)
         return
     trial = store.trials.get(study, number)

@@ -115,12 +115,16 @@ def test_error_line_is_one_line_per_field_without_pydantics_prefix() -> None:
 
 
 def test_budget_reserves_the_reruns_and_gives_the_rest_to_the_search() -> None:
-    spec = StudySpec(epochs=5, budget_epochs=100)  # top 2 + 1 recipe, 2 seeds, 5 epochs each
+    spec = StudySpec(epochs=5, budget_epochs=100, rerun_top_k=2)  # top 2 + 1, 2 seeds each
     assert spec.rerun_epochs() == (2 + 1) * 2 * 5 == 30
     assert spec.search_budget() == 70
     assert spec.n_trials == 70  # no n_trials given: the budget decides the count (a cap)
-    given = StudySpec(epochs=5, budget_epochs=100, n_trials=4)
+    given = StudySpec(epochs=5, budget_epochs=100, rerun_top_k=2, n_trials=4)
     assert given.n_trials == 4 and given.search_budget() == 70  # n_trials given: it caps
+    # top k left to the budget: re-runs take at most a quarter of it (RERUN_SHARE)
+    assert StudySpec(epochs=5, budget_epochs=100).rerun_top_k == 1  # 2 configs x 2 x 5 = 20
+    assert StudySpec(epochs=4, budget_epochs=96).rerun_top_k == 2  # 3 x 2 x 4 = 24
+    assert StudySpec(epochs=4, budget_epochs=48).rerun_top_k == 0  # not even 2 configs fit
     assert StudySpec(epochs=5, budget_epochs=100, rerun_top_k=0).rerun_epochs() == 0
     assert StudySpec(epochs=5, budget_epochs=100, rerun_top_k=0).search_budget() == 100
     assert StudySpec(epochs=3, budget_epochs=200, rerun_seeds=4).rerun_epochs() == 3 * 4 * 3
@@ -129,9 +133,9 @@ def test_budget_reserves_the_reruns_and_gives_the_rest_to_the_search() -> None:
 
 def test_a_budget_too_small_for_one_trial_and_the_reruns_names_budget_epochs() -> None:
     # one trial (5) and the re-runs (30) need 35 epochs
-    assert StudySpec(epochs=5, budget_epochs=35).search_budget() == 5
+    assert StudySpec(epochs=5, budget_epochs=35, rerun_top_k=2).search_budget() == 5
     with pytest.raises(ValidationError) as caught:
-        StudySpec(epochs=5, budget_epochs=34)
+        StudySpec(epochs=5, budget_epochs=34, rerun_top_k=2)
     assert error_line(caught.value) == (
         "budget_epochs (34) is less than one trial and the re-runs (35 epochs)"
     )

@@ -25,6 +25,7 @@ def store(db_url: str) -> Store:
 def _budgeted(store: Store, name: str, budget_epochs: int, **fields: object) -> StudyInfo:
     """A study whose trials last ``EPOCHS`` epochs and whose re-runs (top 2 and a recipe, two
     seeds each) reserve 30 epochs of ``budget_epochs``."""
+    fields = {"rerun_top_k": 2, **fields}  # the reservation these tests count on
     spec = StudySpec(name=name, epochs=EPOCHS, budget_epochs=budget_epochs, **fields)
     return store.studies.create(spec)
 
