@@ -23,26 +23,25 @@ import optuna
 import torch
 
 from schedsearch.core.space import suggest
-from schedsearch.core.spec import StudySpec
-from schedsearch.engine.data import load_dataset
 from schedsearch.engine.train import TrainConfig, train
 
 from common import header
+from search_quality import Task
 
 
 def curves(args: argparse.Namespace, seed: int) -> list[list[float]]:
     """Full validation curves of ``args.configs`` random configs on the seed's split."""
     torch.set_num_threads(1)
-    spec = StudySpec(
+    task = Task(
+        "fidelity",
         dataset=args.dataset,
         model=args.model,
-        epochs=args.epochs,
         optimizer=args.optimizer,
-        augment=args.augment,
+        epochs=args.epochs,
         label_noise=args.noise,
-        seed=seed,
+        augment=args.augment,
     )
-    data = load_dataset(spec.dataset, "cpu", seed, label_noise=spec.label_noise)
+    spec, data = task.spec(seed), task.data(seed)
     sampler = optuna.samplers.RandomSampler(seed=seed)
     study = optuna.create_study(sampler=sampler, direction="maximize")
     out = []
