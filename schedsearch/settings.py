@@ -47,6 +47,9 @@ class Settings(BaseSettings):
         120, ge=1, description="seconds without a heartbeat before a trial counts as dead"
     )
     max_retry: int = Field(3, ge=0, description="retries of a dead worker's trial")
+    worker_retention: int = Field(
+        86400, ge=60, description="seconds a lost worker stays listed (then its row is deleted)"
+    )
 
     @model_validator(mode="after")
     def _grace_outlasts_the_beat(self) -> Settings:
