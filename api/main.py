@@ -28,14 +28,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
-    app.state.token = settings.token
+    app.state.tokens = settings.scoped_tokens()
     app.state.store = None
     app.state.status_cache = StatusCache(settings.status_ttl)
-    if not app.state.token:
-        log.warning("SCHEDSEARCH_API_TOKEN is not set: the API is open to anyone who reaches it")
+    if not app.state.tokens:
+        log.warning("no API token is set: the API is open to anyone who reaches it")
 
     errors.install(app)
-    docs.install(app, public=settings.public_docs or not settings.token)
+    docs.install(app, public=settings.public_docs or not app.state.tokens)
     routers = (
         health.router,
         studies.router,
