@@ -5,8 +5,10 @@ A token's scope is ``read`` (list, status, trials, best, plots, metrics, preview
 ``write`` (also submit studies) or ``admin`` (also cancel and delete). A missing or unknown
 token is 401; a valid one without the scope a route needs is 403, naming both.
 
-Browsers cannot send a bearer header when following a link, so the HTML pages also take the
-token as a ``?token=`` query parameter (and carry it in their own links).
+Browsers cannot send a bearer header when following a link, so the HTML pages (GET only, read
+scope) also take the token from the cookie that ``POST /login`` sets: HttpOnly, SameSite=Strict,
+so no script reads it and no other site's page sends it, and it is never in a URL or a log.
+A page opened without it is sent to ``/login``.
 """
 
 from __future__ import annotations
@@ -40,8 +42,17 @@ def _check(owner: tuple[str, str], scope: str) -> None:
         )
 
 
-def require(scope: str, query: bool = False) -> Callable[[Request], Awaitable[None]]:
-    """A dependency: a token with at least ``scope`` (``query``: or ``?token=``, for pages)."""
+COOKIE = "schedsearch_token"
+
+
+def owner_of(given: str, tokens: dict[str, tuple[str, str]]) -> tuple[str, str] | None:
+    """The (name, scope) of a token, or None when it is not one of ours."""
+    return _find(given, tokens) if given else None
+
+
+def require(scope: str, page: bool = False) -> Callable[[Request], Awaitable[None]]:
+    """A dependency: a token with at least ``scope`` (``page``: or the login cookie; without
+    either, a redirect to the login page)."""
 
     async def check(request: Request) -> None:
         tokens: dict[str, tuple[str, str]] = request.app.state.tokens
@@ -49,9 +60,11 @@ def require(scope: str, query: bool = False) -> Callable[[Request], Awaitable[No
             return
         credentials: HTTPAuthorizationCredentials | None = await _bearer(request)
         given = credentials.credentials if credentials else ""
-        if not given and query:
-            given = request.query_params.get("token", "")
-        owner = _find(given, tokens) if given else None
+        if not given and page:
+            given = request.cookies.get(COOKIE, "")
+            if not given:
+                raise HTTPException(status.HTTP_303_SEE_OTHER, headers={"Location": "/login"})
+        owner = owner_of(given, tokens)
         if owner is None:
             raise HTTPException(
                 status.HTTP_401_UNAUTHORIZED,
@@ -64,6 +77,6 @@ def require(scope: str, query: bool = False) -> Callable[[Request], Awaitable[No
 
 
 require_token = require("read")
-require_token_or_query = require("read", query=True)
+require_page = require("read", page=True)
 require_write = require("write")
 require_admin = require("admin")

@@ -7,7 +7,7 @@ import logging
 from fastapi import FastAPI
 
 from api import docs, errors
-from api.routes import health, metrics, plots, schedules, studies
+from api.routes import health, login, metrics, plots, schedules, studies
 from api.status_cache import StatusCache
 from schedsearch.settings import Settings
 
@@ -42,6 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         schedules.router,
         plots.plots,
         plots.ui,
+        login.router,
         metrics.router,
     )
     for router in routers:
