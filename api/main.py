@@ -7,7 +7,7 @@ import logging
 from fastapi import FastAPI
 
 from api import docs, errors
-from api.routes import health, metrics, plots, schedules, studies
+from api.routes import health, login, metrics, plots, schedules, studies
 from api.status_cache import StatusCache
 from schedsearch.settings import Settings
 
@@ -28,20 +28,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
-    app.state.token = settings.token
+    app.state.tokens = settings.scoped_tokens()
     app.state.store = None
     app.state.status_cache = StatusCache(settings.status_ttl)
-    if not app.state.token:
-        log.warning("SCHEDSEARCH_API_TOKEN is not set: the API is open to anyone who reaches it")
+    if not app.state.tokens:
+        log.warning("no API token is set: the API is open to anyone who reaches it")
 
     errors.install(app)
-    docs.install(app, public=settings.public_docs or not settings.token)
+    docs.install(app, public=settings.public_docs or not app.state.tokens)
     routers = (
         health.router,
         studies.router,
         schedules.router,
         plots.plots,
         plots.ui,
+        login.router,
         metrics.router,
     )
     for router in routers:

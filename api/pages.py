@@ -7,7 +7,6 @@ import base64
 from collections.abc import Mapping
 from html import escape
 from typing import Any
-from urllib.parse import quote
 
 from schedsearch.core.formatting import format_params
 from schedsearch.core.states import StudyStatus
@@ -37,12 +36,8 @@ def _bar(fraction: float) -> str:
     return f'<span class="bar"><span style="width:{100 * fraction:.1f}%"></span></span>'
 
 
-def _link(path: str, token: str | None) -> str:
-    return path + (f"?token={quote(token)}" if token else "")
-
-
-def _study_row(s: dict[str, Any], token: str | None) -> str:
-    link = _link(f"/ui/studies/{s['id']}", token)
+def _study_row(s: dict[str, Any]) -> str:
+    link = f"/ui/studies/{s['id']}"
     best = "-" if s["best_value"] is None else f"{s['best_value']:.4f}"
     progress = f"{_bar(s['progress']['fraction'])} {s['progress']['finished']}/{s['n_trials']}"
     return (
@@ -52,8 +47,8 @@ def _study_row(s: dict[str, Any], token: str | None) -> str:
     )
 
 
-def study_list(studies: list[dict[str, Any]], token: str | None) -> str:
-    rows = "".join(_study_row(s, token) for s in studies)
+def study_list(studies: list[dict[str, Any]]) -> str:
+    rows = "".join(_study_row(s) for s in studies)
     body = (
         "<h1>schedsearch</h1><p class='muted'>studies, newest first</p><table><tr>"
         "<th>study</th><th>status</th><th>progress</th><th>best</th><th>created</th></tr>"
@@ -67,7 +62,6 @@ def study_page(
     status: dict[str, Any],
     best: dict[str, Any] | None,
     plots: Mapping[str, bytes],
-    token: str | None,
 ) -> str:
     progress = status["progress"]
     counts = ", ".join(f"{n} {state}" for state, n in status["trials"].items() if n)
@@ -88,13 +82,14 @@ def study_page(
     )
     error = f"<p><b>error:</b> {escape(status['error'])}</p>" if status["error"] else ""
     body = (
-        f"<p><a href='{_link('/ui', token)}'>all studies</a></p>"
+        "<p><a href='/ui'>all studies</a></p>"
         f"<h1>{escape(status['name'])}</h1>"
         f"<p><span class='status'>{status['status']}</span> {_bar(progress['fraction'])} "
         f"<b>{progress['finished']}/{progress['n_trials']}</b> trials finished "
         f"({100 * progress['fraction']:.0f}%)</p>"
         f"<p class='muted'>{counts or 'no trial yet'}; elapsed {status['elapsed_seconds']:.0f} s;"
-        f" ETA {eta}; {status['live_workers']} live worker(s); dataset "
+        f" ETA {eta}; {status['live_workers']} live worker(s), {status['lost_workers']} lost; "
+        "dataset "
         f"{escape(status['spec'].dataset)}, model {escape(status['spec'].model)}</p>"
         f"{_compute(status)}{error}"
         f"<h2>Best schedule</h2>{best_html}<h2>Plots</h2><div class='plots'>{images}</div>"
@@ -136,3 +131,14 @@ def _evidence(best: dict[str, Any]) -> str:
             f"({escape(lift['recipe'])}, mean {lift['recipe_mean']:.4f}, same {lift['runs']} seeds)"
         )
     return f"<p class='muted'>{text}</p>"
+
+
+def login_page(error: str | None = None) -> str:
+    """A form that posts the token once; the pages then use the cookie it gets back."""
+    problem = f"<p><b>{escape(error)}</b></p>" if error else ""
+    body = (
+        "<h1>schedsearch</h1><p class='muted'>the API token (any scope) opens the status pages"
+        f"</p>{problem}<form method='post' action='/login'><input type='password' name='token' "
+        "autocomplete='current-password' size='40' autofocus> <button>open</button></form>"
+    )
+    return _page("schedsearch login", body, refresh=False)

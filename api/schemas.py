@@ -83,6 +83,10 @@ class StudyOut(BaseModel):
     elapsed_seconds: float
     eta_seconds: float | None = Field(description="from recent trial durations and live workers")
     live_workers: int = Field(description="workers on this study seen in the last minute")
+    lost_workers: int = Field(
+        description="workers that stopped beating while on this study (listed for "
+        "SCHEDSEARCH_WORKER_RETENTION seconds)"
+    )
     error: str | None
     rerun: RerunProgress | None = Field(
         description="the re-run phase (rerun_top_k), once the search has run all its trials"

@@ -188,6 +188,10 @@ def worker(
         float | None, typer.Option(min=0, help="exit after this many seconds without work")
     ] = None,
     poll: Annotated[float, typer.Option(min=0.05, help="seconds between looks for work")] = 1.0,
+    give_up: Annotated[
+        float | None,
+        typer.Option(min=0, help="seconds to wait for an unreachable database (default: ever)"),
+    ] = None,
     heartbeat_interval: Annotated[
         int | None, typer.Option(min=1, help="seconds [env: SCHEDSEARCH_HEARTBEAT_INTERVAL]")
     ] = None,
@@ -212,11 +216,10 @@ def worker(
     log_json: Annotated[bool, typer.Option(help="log one JSON object per line")] = False,
 ) -> None:
     """Serve trials of the studies in the database until stopped (SIGTERM/SIGINT)."""
-    from schedsearch.store import Store
     from schedsearch.worker.fleet import run_fleet, visible_devices
     from schedsearch.worker.logs import configure_logging
     from schedsearch.worker.loop import Worker, WorkerOptions
-    from schedsearch.worker.runner import heartbeat_options
+    from schedsearch.worker.runner import connect, heartbeat_options
 
     configure_logging(as_json=log_json)
     settings = Settings()
@@ -226,7 +229,7 @@ def worker(
     if store_options["grace_period"] <= store_options["heartbeat_interval"]:
         raise InputError("--grace-period must be longer than --heartbeat-interval")
     url = database_url or settings.database_url
-    store = Store(url, **store_options)
+    store = connect(url, store_options, give_up)
     if study is not None:
         store.studies.get(study)  # an unknown study is an input error, before any work
     device = device or settings.device

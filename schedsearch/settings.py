@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///./schedsearch.db"
 PREFIX = "SCHEDSEARCH_"
+SCOPES = ("read", "write", "admin")  # an API token's scope allows what the ones before it do
 
 
 class Settings(BaseSettings):
@@ -33,6 +34,14 @@ class Settings(BaseSettings):
     api_token: SecretStr | None = Field(
         None, description="bearer token of the HTTP API (unset: the API is open)"
     )
+    api_tokens: SecretStr | None = Field(
+        None,
+        description="scoped API tokens, comma-separated NAME:SCOPE:SECRET (scope read, write or "
+        "admin); with api_token (an admin token named default) and api_tokens_file",
+    )
+    api_tokens_file: Path | None = Field(
+        None, description="a file of scoped API tokens, one NAME:SCOPE:SECRET per line (# notes)"
+    )
     public_docs: bool = Field(
         False, description="serve /openapi.json, /docs and /redoc without the API token"
     )
@@ -47,6 +56,9 @@ class Settings(BaseSettings):
         120, ge=1, description="seconds without a heartbeat before a trial counts as dead"
     )
     max_retry: int = Field(3, ge=0, description="retries of a dead worker's trial")
+    worker_retention: int = Field(
+        86400, ge=60, description="seconds a lost worker stays listed (then its row is deleted)"
+    )
 
     @model_validator(mode="after")
     def _grace_outlasts_the_beat(self) -> Settings:
@@ -56,6 +68,37 @@ class Settings(BaseSettings):
                 f"({self.heartbeat_interval} s)"
             )
         return self
+
+    @model_validator(mode="after")
+    def _tokens_are_readable(self) -> Settings:
+        self.scoped_tokens()  # a malformed entry or an unreadable file names its variable
+        return self
+
+    def scoped_tokens(self) -> dict[str, tuple[str, str]]:
+        """Every API token: secret -> (name, scope). Rotation: add the new token, move the
+        clients over, remove the old one (each change is a restart of ``serve``)."""
+        entries: list[str] = []
+        if self.api_tokens is not None:
+            entries += self.api_tokens.get_secret_value().split(",")
+        if self.api_tokens_file is not None:
+            try:
+                lines = self.api_tokens_file.read_text().splitlines()
+            except OSError as exc:
+                raise ValueError(f"api_tokens_file: cannot read it ({exc.strerror})") from None
+            entries += [line.split("#", 1)[0] for line in lines]
+        tokens = {self.token: ("default", "admin")} if self.token else {}
+        for entry in (e.strip() for e in entries):
+            if not entry:
+                continue
+            name, _, rest = entry.partition(":")
+            scope, _, secret = rest.partition(":")
+            if not name or scope not in SCOPES or len(secret) < 8:
+                raise ValueError(
+                    f"api_tokens: {name or '?'!r} is not NAME:SCOPE:SECRET with scope read, write"
+                    " or admin and a secret of 8 characters or more"
+                )
+            tokens[secret] = (name, scope)
+        return tokens
 
     @property
     def token(self) -> str | None:

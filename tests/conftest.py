@@ -13,7 +13,18 @@ PG_ADMIN = os.environ.get("SCHEDSEARCH_TEST_PG", "host=127.0.0.1 port=5432 user=
 
 
 def _pg_admin() -> psycopg.Connection:
-    return psycopg.connect(f"{PG_ADMIN} dbname=postgres", autocommit=True)
+    """The admin connection; with PostgreSQL down the run stops at once, with one line that
+    says how to start it (rather than one driver traceback per PostgreSQL test)."""
+    try:
+        return psycopg.connect(f"{PG_ADMIN} dbname=postgres", autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as exc:
+        reason = str(exc).strip().splitlines()[0]
+        pytest.exit(
+            f"PostgreSQL is not reachable at '{PG_ADMIN}' ({reason}): start it "
+            "(`.ci/run` does, or `pg_ctlcluster 15 main start`), or point SCHEDSEARCH_TEST_PG "
+            "at one",
+            returncode=2,
+        )
 
 
 @pytest.fixture

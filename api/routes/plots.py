@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Response
 from fastapi.responses import HTMLResponse
 
 from api import pages
-from api.auth import require_token, require_token_or_query
+from api.auth import require_page, require_token
 from api.deps import StoreDep
 from schedsearch.core.errors import StudyNotFound
 from schedsearch.core.range_test import RangeTest
@@ -22,7 +22,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 plots = APIRouter(tags=["plots"], dependencies=[Depends(require_token)])
 ui = APIRouter(
-    tags=["ui"], dependencies=[Depends(require_token_or_query)], default_response_class=HTMLResponse
+    tags=["ui"], dependencies=[Depends(require_page)], default_response_class=HTMLResponse
 )
 
 
@@ -60,15 +60,13 @@ def _range_test(store: StoreDep, info: StudyInfo) -> RangeTest | None:
 
 
 @ui.get("/ui", responses={401: ERRORS[401]})
-def study_list(request: Request, store: StoreDep) -> str:
+def study_list(store: StoreDep) -> str:
     studies, _ = store.studies.list(limit=100)
-    return pages.study_list(
-        [study_status(store, s.id) for s in studies], request.query_params.get("token")
-    )
+    return pages.study_list([study_status(store, s.id) for s in studies])
 
 
 @ui.get("/ui/studies/{study}", responses=ERRORS)
-def study_page(study: str, request: Request, store: StoreDep) -> str:
+def study_page(study: str, store: StoreDep) -> str:
     status = study_status(store, study)
     info = status["spec"]
     found = store.studies.get(status["id"])
@@ -77,6 +75,4 @@ def study_page(study: str, request: Request, store: StoreDep) -> str:
     test = _range_test(store, found)
     if test is not None:
         images["range test"] = range_test_png(test)
-    return pages.study_page(
-        status, best_config(store, found), images, request.query_params.get("token")
-    )
+    return pages.study_page(status, best_config(store, found), images)

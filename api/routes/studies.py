@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 from optuna.trial import FrozenTrial
 
-from api.auth import require_token
+from api.auth import require_admin, require_token, require_write
 from api.deps import StoreDep
 from api.errors import BAD_BODY
 from api.schemas import BestOut, StudyCreate, StudyOut, StudyPage, TrialOut, TrialPage
@@ -18,6 +18,7 @@ from schedsearch.search import lifecycle
 router = APIRouter(prefix="/studies", tags=["studies"], dependencies=[Depends(require_token)])
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "missing or wrong bearer token"},
+    403: {"description": "the token's scope does not allow this"},
     404: {"description": "no such study"},
 }
 
@@ -27,6 +28,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     status_code=status.HTTP_201_CREATED,
     response_model=StudyOut,
     responses={**ERRORS, **BAD_BODY, 409: {"description": "the name is taken"}},
+    dependencies=[Depends(require_write)],
 )
 def create_study(spec: StudyCreate, store: StoreDep) -> dict[str, Any]:
     """Store a study; workers start on it at their next look for work."""
@@ -77,6 +79,7 @@ def get_trials(
 
 @router.post(
     "/{study}/cancel",
+    dependencies=[Depends(require_admin)],
     response_model=StudyOut,
     responses={**ERRORS, 409: {"description": "the study is already over"}},
 )
@@ -90,7 +93,11 @@ def cancel_study(study: str, store: StoreDep, request: Request) -> dict[str, Any
 
 
 @router.delete(
-    "/{study}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response, responses=ERRORS
+    "/{study}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses=ERRORS,
+    dependencies=[Depends(require_admin)],
 )
 def delete_study(study: str, store: StoreDep, request: Request) -> Response:
     """Remove the study and all its trials."""

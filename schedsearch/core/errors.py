@@ -20,5 +20,14 @@ class DatasetError(UserError, RuntimeError):
     """A dataset that cannot be had (absent offline, malformed, unknown name)."""
 
 
+class DatabaseUnavailable(UserError, RuntimeError):
+    """The database cannot be reached (down, restarting, wrong host or port); the message
+    names its URL without the password."""
+
+
+class BadDatabaseUrl(UserError, ValueError):
+    """A database URL SQLAlchemy cannot use (unknown scheme, missing driver, malformed)."""
+
+
 class SchemaError(UserError, RuntimeError):
     """The database's schema is not the one this schedsearch runs on."""

@@ -60,6 +60,6 @@ def format_status(info: dict[str, Any]) -> str:
         f"study {info['id']} ({info['name']}): {info['status']}, "
         f"{info['progress']['finished']}/{info['n_trials']} finished ({counts or 'none yet'}), "
         f"best {best}, elapsed {info['elapsed_seconds']:.0f} s, ETA {eta}, "
-        f"{info['live_workers']} live worker(s)"
+        f"{info['live_workers']} live worker(s), {info.get('lost_workers', 0)} lost"
         + (f"\nerror: {info['error']}" if info["error"] else "")
     )

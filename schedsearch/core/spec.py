@@ -149,8 +149,8 @@ class StudySpec(BaseModel):
 
     @field_validator("dataset")
     @classmethod
-    def _known_dataset(cls, value: str) -> str:
-        return check_dataset(value)
+    def _known_dataset(cls, value: str, info: ValidationInfo) -> str:
+        return check_dataset(value, stored=bool((info.context or {}).get("stored")))
 
     @field_validator("model")
     @classmethod

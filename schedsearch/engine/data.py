@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import pickle
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -156,19 +157,50 @@ def _download(fetch: Callable[[], object], name: str, root: Path) -> object:
         ) from None
 
 
+READ_SECONDS = 600.0  # an image folder that takes longer to read is refused, not waited on
+
+
+def _inside(root: Path, path: Path) -> bool:
+    """Whether ``path``, symlinks resolved, lies inside ``root`` (itself resolved)."""
+    return path.resolve().is_relative_to(root)
+
+
 def _image_folder(path: str) -> Callable[[Path, bool], Raw]:
-    """One sub-folder per class; images resized to the first image's size (at most 64 px)."""
+    """One sub-folder per class under the data directory; images resized to the first image's
+    size (at most 64 px). Only regular files inside the data directory are read (symlinks
+    resolved: a FIFO would block the worker beyond SIGTERM, a link may point anywhere), within
+    READ_SECONDS; errors name the folder as the spec does, never a host path."""
+    name = f"imagefolder:{path}"
 
     def load(root: Path, download: bool) -> Raw:
+        try:
+            return read(root)
+        except OSError as exc:  # permissions, a vanished file: without the host path
+            reason = exc.strerror or type(exc).__name__
+            raise DatasetError(f"{name} cannot be read ({reason})") from None
+
+    def read(root: Path) -> Raw:
         from PIL import Image
 
-        folder = Path(path).expanduser()
-        classes = sorted(p for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
+        base = root.resolve()
+        folder = base / path
+        if not _inside(base, folder):
+            raise DatasetError(f"{name} is outside the workers' data directory")
+        classes = sorted(
+            p
+            for p in (folder.iterdir() if folder.is_dir() else [])
+            if p.is_dir() and _inside(base, p)
+        )
         if len(classes) < 2:
-            raise DatasetError(f"imagefolder {folder} needs at least two class sub-folders")
+            raise DatasetError(f"{name} needs at least two class sub-folders")
         images, labels, size = [], [], None
+        deadline = time.monotonic() + READ_SECONDS
         for label, class_dir in enumerate(classes):
             for file in sorted(class_dir.iterdir()):
+                if time.monotonic() > deadline:
+                    raise DatasetError(f"{name} took more than {READ_SECONDS:.0f} s to read")
+                if not file.is_file() or not _inside(base, file):  # FIFOs, devices, escapes
+                    continue
                 try:
                     image = Image.open(file).convert("RGB")
                 except OSError:
@@ -177,7 +209,7 @@ def _image_folder(path: str) -> Callable[[Path, bool], Raw]:
                 images.append(np.asarray(image.resize(size)).transpose(2, 0, 1))
                 labels.append(label)
         if len(images) < 2 * len(classes):
-            raise DatasetError(f"imagefolder {folder} has too few images ({len(images)})")
+            raise DatasetError(f"{name} has too few images ({len(images)})")
         return np.stack(images), np.asarray(labels), None, None
 
     return load

@@ -45,6 +45,7 @@ def study_status(store: Store, key: int | str) -> dict[str, Any]:
         "elapsed_seconds": round((end - study.created_at).total_seconds(), 3),
         "eta_seconds": None if eta is None else round(eta, 1),
         "live_workers": snap.live_workers,
+        "lost_workers": snap.lost_workers,
         "error": study.error,
         "rerun": rerun.progress(store, study),
         "compute": compute(store, study),

@@ -10,10 +10,17 @@ or sampling.
 from __future__ import annotations
 
 import optuna
+import sqlalchemy as sa
 
-from schedsearch.core.errors import SchemaError, StudyExists, StudyNotFound
+from schedsearch.core.errors import (
+    BadDatabaseUrl,
+    DatabaseUnavailable,
+    SchemaError,
+    StudyExists,
+    StudyNotFound,
+)
 from schedsearch.store import schema
-from schedsearch.store.database import Database, engine_kwargs, quiet_experimental
+from schedsearch.store.database import Database, engine_kwargs, quiet_experimental, safe_url
 from schedsearch.store.figures import Figures
 from schedsearch.store.heartbeats import Heartbeats
 from schedsearch.store.outages import caused_by_outage
@@ -24,6 +31,7 @@ from schedsearch.store.trials import Snapshot, Trials
 from schedsearch.store.workers import Workers
 
 __all__ = [
+    "DatabaseUnavailable",
     "Enqueued",
     "SchemaError",
     "Snapshot",
@@ -53,7 +61,10 @@ class Store:
         pool_size: int = 2,
     ) -> None:
         self.url = url
-        self.db = Database(self.url, pool_size)
+        try:
+            self.db = Database(self.url, pool_size)
+        except sa.exc.ArgumentError as exc:  # a scheme or driver that does not exist, ...
+            raise BadDatabaseUrl(f"not a usable database URL {safe_url(url)}: {exc}") from None
         try:
             schema.ensure(self.db)
             with quiet_experimental():  # heartbeats are "experimental", and what we need
@@ -69,6 +80,11 @@ class Store:
                 )
         except BaseException as exc:
             self.db.close()  # no engine left behind, whatever went wrong
+            if caused_by_outage(exc):
+                reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+                raise DatabaseUnavailable(
+                    f"cannot reach the database {safe_url(url)}: {reason}"
+                ) from None
             if type(exc) is RuntimeError:  # Optuna's own schema check
                 raise SchemaError(
                     f"{exc} With schedsearch, run `{schema.UPGRADE}` instead: it upgrades both."

@@ -26,7 +26,8 @@ _COUNTS = sa.text(  # reads only the (study_id, state) index: no join over trial
     "SELECT "
     + ", ".join(f"sum(CASE WHEN t.state = '{s.stored}' THEN 1 ELSE 0 END)" for s in COUNTED)
     + ", (SELECT count(*) FROM schedsearch_workers w WHERE w.study_id = :id "
-    "AND w.last_seen >= :since) FROM trials t WHERE t.study_id = :s"
+    "AND w.last_seen >= :since), (SELECT count(*) FROM schedsearch_workers w "
+    "WHERE w.study_id = :id AND w.last_seen < :since) FROM trials t WHERE t.study_id = :s"
 ).bindparams(sa.bindparam("since", type_=sa.DateTime(timezone=True)))
 _DURATIONS = sa.text(
     "SELECT datetime_start, datetime_complete FROM trials WHERE study_id = :s "
@@ -43,18 +44,19 @@ class Snapshot:
     counts: dict[str, int]
     durations: list[float]  # seconds, latest finished trials first
     live_workers: int
+    lost_workers: int = 0  # stopped beating while on this study (kept WORKER_RETENTION)
 
 
-def _tally(connection: sa.Connection, study: StudyInfo) -> tuple[dict[str, int], int]:
-    """Counts by state plus ``finished`` (COMPLETE + PRUNED), and the live workers, in one
-    query."""
+def _tally(connection: sa.Connection, study: StudyInfo) -> tuple[dict[str, int], int, int]:
+    """Counts by state plus ``finished`` (COMPLETE + PRUNED), and the live and lost workers,
+    in one query."""
     since = now() - timedelta(seconds=LIVE_WITHIN)
     row = connection.execute(
         _COUNTS, {"s": study.optuna_study_id, "id": study.id, "since": since}
     ).one()
     counts = {state.count_key: int(n or 0) for state, n in zip(COUNTED, row, strict=False)}
     counts["finished"] = counts["complete"] + counts["pruned"]
-    return counts, int(row[len(COUNTED)] or 0)
+    return counts, int(row[len(COUNTED)] or 0), int(row[len(COUNTED) + 1] or 0)
 
 
 class Trials:
@@ -75,12 +77,12 @@ class Trials:
         """Everything a status page shows: one connection, three round trips at most."""
         with self.db.reads.connect() as connection:
             study = select_study(connection, key)
-            counts, workers = _tally(connection, study)
+            counts, live, lost = _tally(connection, study)
             durations: Sequence[Any] = []
             if study.status.active:  # only an unfinished study needs an ETA
                 durations = connection.execute(_DURATIONS, {"s": study.optuna_study_id}).all()
         seconds = [(aware(end) - aware(start)).total_seconds() for start, end in durations]
-        return Snapshot(study, counts, seconds, workers)
+        return Snapshot(study, counts, seconds, live, lost)
 
     def page(
         self, study: StudyInfo, limit: int, offset: int

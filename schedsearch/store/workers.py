@@ -6,14 +6,17 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
+from schedsearch.settings import Settings
 from schedsearch.store.database import Database, now
 from schedsearch.store.tables import WorkerRow
 from schedsearch.store.trials import LIVE_WITHIN
 
 
 class Workers:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, retention: float | None = None) -> None:
         self.db = db
+        # Lost workers' rows are deleted after this long; each worker that starts does it.
+        self.retention = Settings().worker_retention if retention is None else retention
 
     def seen(
         self,
@@ -31,7 +34,9 @@ class Workers:
             updated = connection.execute(
                 sa.update(WorkerRow).where(WorkerRow.id == worker_id).values(**running)
             ).rowcount
-            if not updated:
+            if not updated:  # a worker starts: first, forget those lost long ago
+                expired = now() - timedelta(seconds=self.retention)
+                connection.execute(sa.delete(WorkerRow).where(WorkerRow.last_seen < expired))
                 connection.execute(
                     sa.insert(WorkerRow).values(
                         id=worker_id,

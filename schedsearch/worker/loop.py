@@ -35,7 +35,7 @@ from schedsearch.engine.train import resolve_device
 from schedsearch.search import lifecycle
 from schedsearch.search.plan import Plan, plan_of
 from schedsearch.search.strategy import make_pruner, make_sampler
-from schedsearch.store import Store, StudyInfo, caused_by_outage
+from schedsearch.store import Store, StudyInfo, StudyNotFound, caused_by_outage
 from schedsearch.worker import calibrate
 from schedsearch.worker.calibrate import RangeTestPending
 from schedsearch.worker.logs import log, log_trial
@@ -208,20 +208,23 @@ class Worker:
                 catch=(Exception,),
                 callbacks=[lambda _, trial: finished.append(trial)],
             )
+            if not finished:  # optuna gave up before a trial existed: the slot is free again
+                self.store.slots.release(study.id, refund=study.spec.epochs)
+                return True
+            self.trials_run += 1
+            stopped = self.stopping.is_set()
+            settle(self.store, study, optuna_study, finished[0], requeue=stopped)
         except Exception as exc:
             if caused_by_outage(exc):  # settle the claimed slot once the database is back
                 self._interrupted = (study, optuna_study, self._current[1])
+            elif deleted(self.store, study):  # under our feet: nothing left to account for
+                self._studies.pop(study.id, None)
+                log.warning("study=%s was deleted; its running trial is dropped", study.name)
+                return True
             raise
         finally:
             self._current = (None, None)
-        if not finished:  # optuna gave up before a trial existed: the slot is free again
-            self.store.slots.release(study.id, refund=study.spec.epochs)
-            return True
-        trial = finished[0]
-        self.trials_run += 1
-        stopped = self.stopping.is_set()
-        settle(self.store, study, optuna_study, trial, requeue=stopped)
-        log_trial(study.name, trial, time.perf_counter() - started, self.id, requeued=stopped)
+        log_trial(study.name, finished[0], time.perf_counter() - started, self.id, stopped)
         return True
 
     def _prepared(self, study: StudyInfo) -> tuple[optuna.Study, Callable[[optuna.Trial], float]]:
@@ -232,7 +235,7 @@ class Worker:
             pruner = make_pruner(study.spec)
             handle = self.store.trials.optuna_study(study, sampler=sampler, pruner=pruner)
             objective = self.objective_factory(study, self.stopping.is_set)
-            self._studies[study.id] = (handle, self._tracking(study, objective))
+            self._studies[study.id] = (handle, tracked(self, study.id, objective))
         return self._studies[study.id]
 
     def _plan(self, study: StudyInfo) -> Plan:
@@ -243,21 +246,34 @@ class Worker:
         self._plans[study.id] = calibrate.plan(self.store, study, data, self.id)
         return self._plans[study.id]
 
-    def _tracking(
-        self, study: StudyInfo, objective: Callable[[optuna.Trial], float]
-    ) -> Callable[[optuna.Trial], float]:
-        def run(trial: optuna.Trial) -> float:
-            self._current = (study.id, trial.number)  # the workers table shows who runs what
-            return objective(trial)
-
-        return run
-
     def _training_objective(
         self, study: StudyInfo, should_stop: Callable[[], bool]
     ) -> Callable[[optuna.Trial], Any]:
         plan = self._plans.get(study.id) or plan_of(study.spec, None)
         data = study_data(study.spec, self.device, self.options.data_dir)
         return Objective(study.spec, data, plan.space, should_stop)
+
+
+def tracked(
+    worker: Worker, study_id: int, objective: Callable[[optuna.Trial], float]
+) -> Callable[[optuna.Trial], float]:
+    """The objective, first telling the worker which trial it runs (the workers table shows
+    who runs what)."""
+
+    def run(trial: optuna.Trial) -> float:
+        worker._current = (study_id, trial.number)
+        return objective(trial)
+
+    return run
+
+
+def deleted(store: Store, study: StudyInfo) -> bool:
+    """Whether the study is gone (``DELETE /studies/{id}`` while one of its trials ran)."""
+    try:
+        store.studies.get(study.id)
+    except StudyNotFound:
+        return True
+    return False
 
 
 def study_data(spec: StudySpec, device: torch.device, data_dir: Path | None) -> TensorData:

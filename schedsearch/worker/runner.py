@@ -9,6 +9,7 @@ exactly ``n_trials`` however the trials are spread.
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 from tqdm import tqdm
@@ -18,9 +19,29 @@ from schedsearch.engine.data import load_dataset
 from schedsearch.engine.train import resolve_device
 from schedsearch.search.lifecycle import submit
 from schedsearch.settings import Settings
-from schedsearch.store import Store, StudyInfo
+from schedsearch.store import DatabaseUnavailable, Store, StudyInfo
 from schedsearch.worker.fleet import run_fleet
+from schedsearch.worker.logs import log
 from schedsearch.worker.loop import Worker, WorkerOptions
+
+
+def connect(
+    url: str, options: dict[str, Any], give_up: float | None = None, longest: float = 30.0
+) -> Store:
+    """The store, once the database answers: a worker started before its database (under
+    compose or Kubernetes) waits with backoff and says so once per attempt; after ``give_up``
+    seconds it stops with the last error (None: it waits for ever)."""
+    delay, waited = 1.0, 0.0
+    while True:
+        try:
+            return Store(url, **options)
+        except DatabaseUnavailable as exc:
+            if give_up is not None and waited >= give_up:
+                raise
+            log.warning("%s; retrying in %.0f s", exc, delay)
+            time.sleep(delay)
+            waited += delay
+            delay = min(2 * delay, longest)
 
 
 def heartbeat_options(settings: Settings) -> dict[str, Any]:

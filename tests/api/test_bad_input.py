@@ -143,3 +143,11 @@ def test_the_largest_plateau_preview_is_linear(api: TestClient) -> None:
     }
     response = api.post("/schedules/preview", json=body)
     assert response.status_code == 200 and len(response.json()["lr"]) == 100_000
+
+
+@pytest.mark.parametrize("path", ["/etc", "../data", "~/pets", "pets/../../etc"])
+def test_an_image_folder_outside_the_data_directory_is_refused(api: TestClient, path: str) -> None:
+    answer = api.post("/studies", json={"dataset": f"imagefolder:{path}"})
+    assert answer.status_code == 422
+    [error] = answer.json()["detail"]
+    assert error["loc"] == ["body", "dataset"] and "data directory" in error["msg"]

@@ -32,7 +32,12 @@ def test_unknown_dataset_names_the_known_ones() -> None:
     line = error_line(caught.value)
     assert line.startswith("dataset: unknown dataset 'imagenet' (known: ")
     assert all(name in line for name in DATASETS) and "imagefolder:PATH" in line
-    assert StudySpec(dataset="imagefolder:/data/pets").dataset == "imagefolder:/data/pets"
+    assert StudySpec(dataset="imagefolder:pets/v2").dataset == "imagefolder:pets/v2"
+    for outside in ("/data/pets", "~/pets", "../pets", "pets/../../x", "C:/pets"):
+        with pytest.raises(ValidationError, match="relative to the workers' data directory"):
+            StudySpec(dataset=f"imagefolder:{outside}")
+    stored = StudySpec.model_validate({"dataset": "imagefolder:/old/pets"}, context=STORED)
+    assert stored.dataset == "imagefolder:/old/pets"  # read back; its worker refuses it
 
 
 def test_unknown_model_names_the_known_ones() -> None:

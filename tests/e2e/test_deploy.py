@@ -3,6 +3,8 @@ all-devices workers, Prometheus metrics, plots, and the status page in a real br
 
 from __future__ import annotations
 
+import contextlib
+import http.server
 import json
 import os
 import re
@@ -10,7 +12,9 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 from collections import Counter
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -234,6 +238,46 @@ def test_plots_and_report(tmp_path: Path) -> None:
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
+def _login_form(url: str, page: str) -> str:
+    """A page that posts the token to /login and follows it to ``page``, as a person logging in
+    does, with the token in no URL."""
+    return (
+        f"<form method='post' action='{url}/login'><input name='token' value='{TOKEN}'>"
+        f"<input name='next' value='{page}'></form><script>document.forms[0].submit()</script>"
+    )
+
+
+@contextlib.contextmanager
+def _serving_login_forms() -> Iterator[Callable[[str], str]]:
+    """A throwaway HTTP server on 127.0.0.1 (the API's site, another port) serving the HTML it
+    is given; yields a function that returns the URL of a page."""
+    pages: dict[str, str] = {}
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = pages.get(self.path, "").encode()
+            self.send_response(200 if body else 404)
+            self.send_header("Content-Type", "text/html")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+
+    def publish(html: str) -> str:
+        path = f"/{len(pages)}"
+        pages[path] = html
+        return f"http://127.0.0.1:{server.server_address[1]}{path}"
+
+    try:
+        yield publish
+    finally:
+        server.shutdown()
+
+
 def test_status_page_in_headless_chromium(tmp_path: Path) -> None:
     if CHROMIUM is None:
         if os.environ.get("CI"):
@@ -253,39 +297,49 @@ def test_status_page_in_headless_chromium(tmp_path: Path) -> None:
         "--no-first-run",
         f"--user-data-dir={tmp_path / 'profile'}",
     ]
-    page = f"{url}/ui/studies/browser-view?token={TOKEN}"
+
     shot = tmp_path / "status-page.png"
-    try:
-        dom = subprocess.run(
-            [*browser, "--dump-dom", page], capture_output=True, text=True, timeout=120
-        ).stdout
-        subprocess.run(
-            [*browser, "--window-size=1200,1600", f"--screenshot={shot}", page],
-            capture_output=True,
-            timeout=120,
-            check=True,
-        )
-        denied = subprocess.run(
-            [*browser, "--dump-dom", f"{url}/ui/studies/browser-view"],
-            capture_output=True,
-            text=True,
-            timeout=120,
-        ).stdout
-        listing = subprocess.run(
-            [*browser, "--dump-dom", f"{url}/ui?token={TOKEN}"],
-            capture_output=True,
-            text=True,
-            timeout=120,
-        ).stdout
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    with _serving_login_forms() as forms:
+        try:
+            run = [*browser, "--virtual-time-budget=20000"]
+            dom = subprocess.run(
+                [*run, "--dump-dom", forms(_login_form(url, "/ui/studies/browser-view"))],
+                capture_output=True,
+                text=True,
+                timeout=120,
+            ).stdout
+            subprocess.run(
+                [
+                    *run,
+                    "--window-size=1200,1600",
+                    f"--screenshot={shot}",
+                    forms(_login_form(url, "/ui/studies/browser-view")),
+                ],
+                capture_output=True,
+                timeout=120,
+                check=True,
+            )
+            denied = subprocess.run(
+                [*browser, "--dump-dom", f"{url}/ui/studies/browser-view"],
+                capture_output=True,
+                text=True,
+                timeout=120,
+            ).stdout
+            listing = subprocess.run(
+                [*run, "--dump-dom", forms(_login_form(url, "/ui"))],
+                capture_output=True,
+                text=True,
+                timeout=120,
+            ).stdout
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
     assert "<h1>browser-view</h1>" in dom
     assert "8/8</b> trials finished" in dom and "completed" in dom
-    assert dom.count('src="data:image/png;base64,') == 4  # the four plots
+    assert dom.count('src="data:image/png;base64,') == 5  # four plots and the range test
     assert "def make_scheduler" in dom  # the best config's snippet
     assert 'http-equiv="refresh"' not in dom  # a finished study stops refreshing
-    assert "browser-view" not in denied and "token" in denied  # no token, no page
+    assert "browser-view" not in denied and 'type="password"' in denied  # the login form
     assert "browser-view" in listing
     with Image.open(shot) as image:  # the screenshot shows a rendered page
         assert image.size == (1200, 1600)

@@ -157,7 +157,7 @@ def test_workers_ride_out_a_postgres_restart(pg_url: str) -> None:
 
 def test_a_study_that_cannot_run_is_failed_with_its_reason(db_url: str, tmp_path: Path) -> None:
     store = Store(db_url)
-    new_study(store, "nodata", dataset=f"imagefolder:{tmp_path / 'absent'}")
+    new_study(store, "nodata", dataset="imagefolder:absent")
     new_study(store, "fine", n_trials=2)
     finish([start_worker(db_url, "--idle-exit", "1.5")])  # exits 0: one bad study is no crash
     broken = store.studies.get("nodata")

@@ -3,6 +3,7 @@ loaded through the real code; seeded splits; augmentation as tensor ops."""
 
 from __future__ import annotations
 
+import os
 import pickle
 import struct
 from pathlib import Path
@@ -114,7 +115,7 @@ def test_image_folder_of_pngs(tmp_path: Path) -> None:
         for i in range(6):
             Image.new("RGB", (12, 10), colour).save(tmp_path / "pets" / cls / f"{i}.png")
         (tmp_path / "pets" / cls / "notes.txt").write_text("not an image")
-    data = load_dataset(f"imagefolder:{tmp_path / 'pets'}", "cpu", seed=3)
+    data = load_dataset("imagefolder:pets", "cpu", seed=3, root=tmp_path)
     assert data.shape == (3, 10, 12) and data.num_classes == 2
     assert len(data.train_x) + len(data.val_x) + len(data.test_x) == 12
     red = data.train_x[:, 0].mean(dim=(1, 2)) > data.train_x[:, 2].mean(dim=(1, 2))
@@ -122,9 +123,40 @@ def test_image_folder_of_pngs(tmp_path: Path) -> None:
 
 
 def test_image_folder_without_classes_is_refused(tmp_path: Path) -> None:
-    (tmp_path / "only").mkdir()
+    (tmp_path / "some" / "only").mkdir(parents=True)
     with pytest.raises(DatasetError, match="at least two class sub-folders"):
-        load_dataset(f"imagefolder:{tmp_path}", "cpu")
+        load_dataset("imagefolder:some", "cpu", root=tmp_path)
+
+
+def _pets(folder: Path) -> None:
+    for cls, colour in [("cat", (200, 30, 30)), ("dog", (30, 30, 200))]:
+        (folder / cls).mkdir(parents=True)
+        for i in range(4):
+            Image.new("RGB", (8, 8), colour).save(folder / cls / f"{i}.png")
+
+
+def test_image_folder_stays_inside_the_data_directory(tmp_path: Path) -> None:
+    """Hardening item 9: a link out of the data directory is refused at load time (the spec
+    refuses '..' and absolute paths lexically), and the error names no host path."""
+    outside, data = tmp_path / "outside", tmp_path / "data"
+    _pets(outside / "pets")
+    data.mkdir()
+    (data / "escape").symlink_to(outside / "pets")
+    with pytest.raises(DatasetError) as caught:
+        load_dataset("imagefolder:escape", "cpu", root=data)
+    assert str(caught.value) == "imagefolder:escape is outside the workers' data directory"
+    assert str(tmp_path) not in str(caught.value)
+
+
+def test_image_folder_reads_regular_files_only(tmp_path: Path) -> None:
+    """A FIFO among the images would block the worker for ever: it is skipped, and so is a
+    file linked from outside the data directory."""
+    _pets(tmp_path / "pets")
+    os.mkfifo(tmp_path / "pets" / "cat" / "blocking.png")
+    (tmp_path / "secret.png").write_bytes((tmp_path / "pets" / "dog" / "0.png").read_bytes())
+    (tmp_path / "pets" / "dog" / "leak.png").symlink_to(tmp_path.parent / "nowhere.png")
+    data = load_dataset("imagefolder:pets", "cpu", seed=1, root=tmp_path)
+    assert len(data.train_x) + len(data.val_x) + len(data.test_x) == 8
 
 
 @pytest.mark.parametrize("name", ["mnist", "cifar10", "cifar100", "fashion-mnist"])
