@@ -16,11 +16,12 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "bench"))
 
-import search_quality as sq  # noqa: E402
 import stats  # noqa: E402
 
 from schedsearch.core.folklore import RECIPES  # noqa: E402
 from schedsearch.search.rerun import fresh_seeds  # noqa: E402
+
+import search_quality as sq  # noqa: E402
 
 TINY = replace(sq.PRESETS["custom"], epochs=1, runs=6)
 
@@ -100,7 +101,7 @@ def test_a_tiny_run_end_to_end_reproduces_itself(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr[-2000:]
     report = json.loads(out.read_text())
     assert report["reproducibility"]["identical"] is True
-    custom = report["results"]["custom"]
+    custom = report["custom"]
     assert set(custom["methods"]) == {*sq.ALL, "grid-unknown"}
     assert len(custom["goals"]) == 7
     assert (tmp_path / "sq_custom.png").exists()
