@@ -24,10 +24,11 @@ from schedsearch.settings import SCOPES
 _bearer = HTTPBearer(auto_error=False, description="an API token")
 
 
-def _find(given: str, tokens: dict[str, tuple[str, str]]) -> tuple[str, str] | None:
-    """The (name, scope) of the token given; every secret is compared, in constant time."""
+def owner_of(given: str, tokens: dict[str, tuple[str, str]]) -> tuple[str, str] | None:
+    """The (name, scope) of a token, or None when it is not one of ours; every secret is
+    compared, in constant time."""
     found = None
-    for secret, owner in tokens.items():
+    for secret, owner in tokens.items() if given else ():
         if hmac.compare_digest(given.encode(), secret.encode()):
             found = owner
     return found
@@ -43,11 +44,6 @@ def _check(owner: tuple[str, str], scope: str) -> None:
 
 
 COOKIE = "schedsearch_token"
-
-
-def owner_of(given: str, tokens: dict[str, tuple[str, str]]) -> tuple[str, str] | None:
-    """The (name, scope) of a token, or None when it is not one of ours."""
-    return _find(given, tokens) if given else None
 
 
 def require(scope: str, page: bool = False) -> Callable[[Request], Awaitable[None]]:

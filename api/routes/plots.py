@@ -11,10 +11,8 @@ from api import pages
 from api.auth import require_page, require_token
 from api.deps import StoreDep
 from schedsearch.core.errors import StudyNotFound
-from schedsearch.core.range_test import RangeTest
 from schedsearch.reports.plots import KINDS, PlotKind, range_test_png, render
 from schedsearch.reports.results import best_config, study_status
-from schedsearch.store import StudyInfo
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "missing or wrong token"},
@@ -46,17 +44,10 @@ def plot(study: str, kind: PlotKind, store: StoreDep) -> Response:
 def range_test_plot(study: str, store: StoreDep) -> Response:
     """The study's LR range test: smoothed training loss against the LR, the suggestion marked
     (404 until a worker has run it, or when the study has none)."""
-    test = _range_test(store, store.studies.get(study))
+    test = store.range_tests.result(store.studies.get(study).id)
     if test is None:
         raise StudyNotFound(f"study {study!r} has no LR range test (yet)")
     return Response(range_test_png(test), media_type="image/png")
-
-
-def _range_test(store: StoreDep, info: StudyInfo) -> RangeTest | None:
-    claim = store.range_tests.get(info.id)
-    if claim is None or claim.result is None:
-        return None
-    return RangeTest.model_validate(claim.result)
 
 
 @ui.get("/ui", responses={401: ERRORS[401]})
@@ -72,7 +63,7 @@ def study_page(study: str, store: StoreDep) -> str:
     found = store.studies.get(status["id"])
     trials = store.trials.all(found)
     images: dict[str, bytes] = {kind: render(kind, trials, info) for kind in KINDS}
-    test = _range_test(store, found)
+    test = store.range_tests.result(found.id)
     if test is not None:
         images["range test"] = range_test_png(test)
     return pages.study_page(status, best_config(store, found), images)

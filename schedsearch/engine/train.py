@@ -111,6 +111,16 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
     return correct.item() / max(1, len(x))
 
 
+def batch_of(data: TensorData, batch_size: int) -> int:
+    """The batch a run uses: the configured size, or the whole training split if smaller."""
+    return min(batch_size, len(data.train_x))
+
+
+def steps_per_epoch(data: TensorData, batch_size: int) -> int:
+    """Full batches only: the ragged last one is dropped, every epoch alike."""
+    return len(data.train_x) // batch_of(data, batch_size)
+
+
 @dataclass
 class Learner:
     """A seeded model, its optimizer and the batch generator, as every run on ``data`` begins.
@@ -141,12 +151,11 @@ class Learner:
 
     @property
     def batch(self) -> int:
-        return min(self.config.batch_size, len(self.data.train_x))
+        return batch_of(self.data, self.config.batch_size)
 
     @property
     def steps_per_epoch(self) -> int:
-        """Full batches only: the ragged last one is dropped, every epoch alike."""
-        return len(self.data.train_x) // self.batch
+        return steps_per_epoch(self.data, self.config.batch_size)
 
     def shuffle(self) -> torch.Tensor:
         """An epoch's order of the training examples."""

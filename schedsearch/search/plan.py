@@ -20,7 +20,6 @@ DECADES = 1.0  # either side of the suggestion: the width of the default range (
 class Plan:
     space: SearchSpace
     lr_centre: float | None = None  # None: the prior uses the optimizer's usual LR
-    range_test: RangeTest | None = None
 
 
 def centred_range(suggestion: float) -> dict[str, Any]:
@@ -29,11 +28,10 @@ def centred_range(suggestion: float) -> dict[str, Any]:
     return domain_json(Float(low, high, log=True))
 
 
-def plan_of(spec: StudySpec, result: RangeTest | dict[str, Any] | None) -> Plan:
-    """The plan a stored range test result (or none) gives."""
+def plan_of(spec: StudySpec, test: RangeTest | None) -> Plan:
+    """The plan a stored range test (or none) gives."""
     space = spec.search_space()
-    if result is None or not spec.centres_lr():
+    if test is None or not spec.centres_lr():
         return Plan(space)
-    test = result if isinstance(result, RangeTest) else RangeTest.model_validate(result)
     centred = {**space.model_dump(), "base_lr": centred_range(test.suggestion)}
-    return Plan(SearchSpace.model_validate(centred), test.suggestion, test)
+    return Plan(SearchSpace.model_validate(centred), test.suggestion)

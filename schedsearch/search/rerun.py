@@ -18,7 +18,6 @@ from typing import Any
 import optuna
 
 from schedsearch.core.folklore import recipe_of
-from schedsearch.core.range_test import RangeTest
 from schedsearch.core.records import TrialRecord
 from schedsearch.core.schedules import parse_schedule
 from schedsearch.search.plan import centred_range
@@ -60,13 +59,15 @@ def start(store: Store, study: StudyInfo) -> bool:
         return False
     # One more config, as the budget reserved: the best folklore recipe when the top k hold
     # none (the lift's baseline), else the next best.
-    extra = [t for t in ranked[len(top) :] if any(map(_recipe, top)) or _recipe(t)]
-    top += extra[:1]
+    rest = ranked[len(top) :]
+    if not any(map(_recipe, top)):
+        rest = [t for t in rest if _recipe(t)]
+    top += rest[:1]
     seeds = fresh_seeds(spec.seed, spec.rerun_seeds)
     space = dict(spec.space)
-    claim = store.range_tests.get(study.id)
-    if claim is not None and claim.result is not None and spec.centres_lr():
-        space["base_lr"] = centred_range(RangeTest.model_validate(claim.result).suggestion)
+    test = store.range_tests.result(study.id)
+    if test is not None and spec.centres_lr():
+        space["base_lr"] = centred_range(test.suggestion)
     phase = spec.model_copy(
         update={
             "name": f"{study.name[:80]}.rerun-{study.id}",

@@ -10,6 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from schedsearch.core.range_test import RangeTest
 from schedsearch.store.database import Database, aware, now
 from schedsearch.store.slots import Slots
 from schedsearch.store.tables import RangeTestRow, WorkerRow
@@ -36,6 +37,13 @@ class RangeTests:
         if row is None:
             return None
         return RangeTestClaim(row.worker, aware(row.started_at), row.result)
+
+    def result(self, study_id: int) -> RangeTest | None:
+        """The study's finished range test, or None (none claimed, or still running)."""
+        claim = self.get(study_id)
+        if claim is None or claim.result is None:
+            return None
+        return RangeTest.model_validate(claim.result)
 
     def claim(self, study_id: int, worker: str) -> bool:
         """Whether this worker runs the study's range test: the first to ask, the heir of one

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from schedsearch.core.states import ACTIVE, StudyStatus
 from schedsearch.store.database import Database, now
-from schedsearch.store.studies import TABLE, StudyInfo, select_study
+from schedsearch.store.studies import SLACK, TABLE, StudyInfo, select_study
 
 
 class Slots:
@@ -31,7 +31,7 @@ class Slots:
                     TABLE.c.id == study_id,
                     TABLE.c.status.in_([s.value for s in ACTIVE]),
                     TABLE.c.claimed < TABLE.c.n_trials,
-                    sa.or_(TABLE.c.budget.is_(None), spent + cost <= TABLE.c.budget + 1e-9),
+                    sa.or_(TABLE.c.budget.is_(None), spent + cost <= TABLE.c.budget + SLACK),
                 )
                 .values(
                     claimed=TABLE.c.claimed + 1,

@@ -23,6 +23,8 @@ from schedsearch.core.states import StudyStatus
 from schedsearch.store.database import Database, aware, now
 from schedsearch.store.tables import RangeTestRow, StudyRow
 
+SLACK = 1e-9  # epochs: float sums of refunds must not refuse a trial that fits exactly
+
 
 @dataclass(frozen=True)
 class StudyInfo:
@@ -49,7 +51,7 @@ class StudyInfo:
         """Whether no further trial can be claimed: every slot taken, or the budget spent."""
         if self.claimed >= self.n_trials:
             return True
-        return self.budget is not None and self.spent + self.spec.epochs > self.budget + 1e-9
+        return self.budget is not None and self.spent + self.spec.epochs > self.budget + SLACK
 
     @classmethod
     def of(cls, row: Any) -> StudyInfo:

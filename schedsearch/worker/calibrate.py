@@ -14,7 +14,7 @@ from schedsearch.core.range_test import RangeTest
 from schedsearch.core.spec import StudySpec
 from schedsearch.engine.data import TensorData
 from schedsearch.engine.range_test import RANGE_STEPS, lr_range_test
-from schedsearch.engine.train import TrainConfig
+from schedsearch.engine.train import TrainConfig, steps_per_epoch
 from schedsearch.search.plan import Plan, plan_of
 from schedsearch.store import Store, StudyInfo
 
@@ -46,9 +46,9 @@ def plan(store: Store, study: StudyInfo, data: TensorData, worker: str) -> Plan:
             result.epochs,
         )
         store.range_tests.finish(study.id, worker, result.model_dump(mode="json"), result.epochs)
-        claim = store.range_tests.get(study.id)
-        assert claim is not None and claim.result is not None
-    return plan_of(spec, claim.result)
+    test = store.range_tests.result(study.id)  # ours, or an heir's that finished first
+    assert test is not None
+    return plan_of(spec, test)
 
 
 def affordable(study: StudyInfo, data: TensorData) -> bool:
@@ -56,8 +56,7 @@ def affordable(study: StudyInfo, data: TensorData) -> bool:
     claim's snapshot, so its ``spent`` holds that trial)."""
     if study.budget is None:
         return True
-    batch = min(study.spec.batch_size, len(data.train_x))
-    cost = RANGE_STEPS / max(1, len(data.train_x) // batch)
+    cost = RANGE_STEPS / steps_per_epoch(data, study.spec.batch_size)
     return study.spent + cost <= study.budget
 
 

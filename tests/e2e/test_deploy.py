@@ -298,16 +298,18 @@ def test_status_page_in_headless_chromium(tmp_path: Path) -> None:
         f"--user-data-dir={tmp_path / 'profile'}",
     ]
 
+    run = [*browser, "--virtual-time-budget=20000"]  # time to follow the login's redirect
+
+    def dom_of(command: list[str], page: str) -> str:
+        done = subprocess.run(
+            [*command, "--dump-dom", page], capture_output=True, text=True, timeout=120
+        )
+        return done.stdout
+
     shot = tmp_path / "status-page.png"
     with _serving_login_forms() as forms:
         try:
-            run = [*browser, "--virtual-time-budget=20000"]
-            dom = subprocess.run(
-                [*run, "--dump-dom", forms(_login_form(url, "/ui/studies/browser-view"))],
-                capture_output=True,
-                text=True,
-                timeout=120,
-            ).stdout
+            dom = dom_of(run, forms(_login_form(url, "/ui/studies/browser-view")))
             subprocess.run(
                 [
                     *run,
@@ -319,18 +321,8 @@ def test_status_page_in_headless_chromium(tmp_path: Path) -> None:
                 timeout=120,
                 check=True,
             )
-            denied = subprocess.run(
-                [*browser, "--dump-dom", f"{url}/ui/studies/browser-view"],
-                capture_output=True,
-                text=True,
-                timeout=120,
-            ).stdout
-            listing = subprocess.run(
-                [*run, "--dump-dom", forms(_login_form(url, "/ui"))],
-                capture_output=True,
-                text=True,
-                timeout=120,
-            ).stdout
+            denied = dom_of(browser, f"{url}/ui/studies/browser-view")
+            listing = dom_of(run, forms(_login_form(url, "/ui")))
         finally:
             server.terminate()
             server.wait(timeout=30)
