@@ -52,7 +52,7 @@ def submit(store: Store, spec: StudySpec) -> StudyInfo:
 
 def conclude(store: Store, study: StudyInfo) -> None:
     """Called when a study may be over: completes it, or first starts its re-run phase."""
-    if not _searched(store, study):
+    if not store.trials.all_done(study):
         return
     if study.spec.rerun_top_k and study.parent_id is None:
         phases = store.studies.children(study.id)
@@ -61,16 +61,6 @@ def conclude(store: Store, study: StudyInfo) -> None:
         if phases and phases[0].status.active:
             return  # the search completes with its re-run phase
     complete(store, study)
-
-
-def _searched(store: Store, study: StudyInfo) -> bool:
-    """Whether the search is over: ``n_trials`` finished, or (with a compute budget) no trial
-    can be claimed and none is running or queued."""
-    counts = store.trials.counts(study)
-    if counts["finished"] >= study.n_trials:
-        return True
-    idle = counts["running"] == 0 and counts["waiting"] == 0
-    return study.spec.budget_epochs is not None and idle and store.slots.exhausted(study.id)
 
 
 def complete(store: Store, study: StudyInfo) -> bool:

@@ -70,8 +70,15 @@ class Trials:
             return _tally(connection, study)[0]
 
     def all_done(self, study: StudyInfo) -> bool:
-        """Whether ``n_trials`` trials are COMPLETE or PRUNED."""
-        return self.counts(study)["finished"] >= study.n_trials
+        """Whether the study's trials are over: ``n_trials`` are COMPLETE or PRUNED, or (with a
+        compute budget) no trial can be claimed and none is running or queued."""
+        with self.db.reads.connect() as connection:
+            counts = _tally(connection, study)[0]
+            if counts["finished"] >= study.n_trials:
+                return True
+            if study.budget is None or counts["running"] or counts["waiting"]:
+                return False
+            return select_study(connection, study.id).exhausted  # spent, read fresh
 
     def snapshot(self, key: int | str) -> Snapshot:
         """Everything a status page shows: one connection, three round trips at most."""
