@@ -132,7 +132,7 @@ class StudySpec(BaseModel):
     @classmethod
     def _stored_keep_their_search(cls, data: Any, info: ValidationInfo) -> Any:
         """A spec stored before a default changed keeps the search it was submitted with."""
-        if (info.context or {}).get("stored") and isinstance(data, dict):
+        if _stored(info) and isinstance(data, dict):
             data = {**OLD_DEFAULTS, **data}
             if data.get("families") is None:  # "all" meant the families there were then
                 data["families"] = list(FIRST_FAMILIES)
@@ -143,14 +143,14 @@ class StudySpec(BaseModel):
     def _not_an_id(cls, value: str | None, info: ValidationInfo) -> str | None:
         """An all-digit name would share its path segment with a study id (and lose to it).
         Studies stored before this rule are read back (``STORED``) and reached by their id."""
-        if value is not None and value.isdigit() and not (info.context or {}).get("stored"):
+        if value is not None and value.isdigit() and not _stored(info):
             raise ValueError("a study name must not be all digits: those are study ids")
         return value
 
     @field_validator("dataset")
     @classmethod
     def _known_dataset(cls, value: str, info: ValidationInfo) -> str:
-        return check_dataset(value, stored=bool((info.context or {}).get("stored")))
+        return check_dataset(value, stored=_stored(info))
 
     @field_validator("model")
     @classmethod
@@ -183,7 +183,8 @@ class StudySpec(BaseModel):
         """The default top k under a budget: as many as let the re-runs (k + 1 configs, each
         ``rerun_seeds`` times) take at most RERUN_SHARE of it, up to the default; 0 (no
         re-runs) when not even one fits. A small budget is better spent searching."""
-        configs = int(RERUN_SHARE * self.budget_epochs / (self.rerun_seeds * self.epochs))  # type: ignore[operator]
+        assert self.budget_epochs is not None
+        configs = int(RERUN_SHARE * self.budget_epochs / (self.rerun_seeds * self.epochs))
         return max(0, min(self.rerun_top_k, configs - 1))
 
     def _budget_sets_n_trials(self) -> None:
@@ -225,6 +226,11 @@ class StudySpec(BaseModel):
             return SearchSpace.model_validate(raw)
         except ValidationError as exc:
             raise ValueError(_space_error(exc)) from None
+
+
+def _stored(info: ValidationInfo) -> bool:
+    """Whether the spec is read back from the database (validation context ``STORED``)."""
+    return bool((info.context or {}).get("stored"))
 
 
 def _space_error(exc: ValidationError) -> str:
