@@ -20,6 +20,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import optuna
+import scipy.stats
 import torch
 
 from schedsearch.core.space import suggest
@@ -56,24 +57,11 @@ def curves(args: argparse.Namespace, seed: int) -> list[list[float]]:
 
 
 def spearman(a: list[float], b: list[float]) -> float:
-    def ranks(values: list[float]) -> list[float]:
-        order = sorted(range(len(values)), key=lambda i: values[i])
-        r = [0.0] * len(values)
-        i = 0
-        while i < len(order):  # average ranks over ties
-            j = i
-            while j + 1 < len(order) and values[order[j + 1]] == values[order[i]]:
-                j += 1
-            for k in range(i, j + 1):
-                r[order[k]] = (i + j) / 2
-            i = j + 1
-        return r
-
-    ra, rb = ranks(a), ranks(b)
-    ma, mb = statistics.fmean(ra), statistics.fmean(rb)
-    cov = sum((x - ma) * (y - mb) for x, y in zip(ra, rb, strict=True))
-    var = (sum((x - ma) ** 2 for x in ra) * sum((y - mb) ** 2 for y in rb)) ** 0.5
-    return cov / var if var else 0.0
+    """Rank correlation (ties averaged), as the ``auto`` pruner computes it; 0 when either
+    side is constant."""
+    if len(set(a)) < 2 or len(set(b)) < 2:
+        return 0.0
+    return float(scipy.stats.spearmanr(a, b).statistic)
 
 
 def main() -> None:

@@ -41,6 +41,11 @@ class HopelessPruner(optuna.pruners.BasePruner):
         self.warmup = warmup
         self.share = share
 
+    @classmethod
+    def for_run(cls, epochs: int) -> HopelessPruner:
+        """Judging from a quarter of the run (at least one epoch): a slow start is no verdict."""
+        return cls(warmup=max(1, epochs // 4))
+
     def prune(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> bool:
         step = trial.last_step
         if step is None or step < self.warmup:
@@ -89,7 +94,7 @@ class FidelityPruner(optuna.pruners.BasePruner):
         self.factor = factor
         self.rho_min = rho_min
         self.min_trials = min_trials
-        self.hopeless = hopeless or HopelessPruner(warmup=max(1, epochs // 4))
+        self.hopeless = hopeless or HopelessPruner.for_run(epochs)
         self.hold = hold  # spares a trial from the rank cut (not from the hopeless rule)
 
     def prune(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> bool:

@@ -63,7 +63,7 @@ def make_pruner(spec: StudySpec) -> optuna.pruners.BasePruner:
         decay = DecayAwarePruner(optuna.pruners.NopPruner(), spec.epochs)
         return FidelityPruner(spec.epochs, hold=decay.peak_ahead_of_decay)
     if spec.pruner == "hopeless":
-        return HopelessPruner(warmup=max(1, spec.epochs // 4))
+        return HopelessPruner.for_run(spec.epochs)
     if spec.pruner in ("hyperband", "decay_aware"):
         hyperband = optuna.pruners.HyperbandPruner(
             min_resource=1, max_resource=spec.epochs, reduction_factor=3
