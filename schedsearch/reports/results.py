@@ -28,6 +28,7 @@ def study_status(store: Store, key: int | str) -> dict[str, Any]:
         # mean trial time x trials left, spread over the live workers
         mean = sum(snap.durations) / len(snap.durations)
         eta = remaining * mean / max(1, snap.live_workers)
+    phase = rerun.phase_of(store, study)  # read once: its progress and its compute
     return {
         "id": study.id,
         "name": study.name,
@@ -47,16 +48,16 @@ def study_status(store: Store, key: int | str) -> dict[str, Any]:
         "live_workers": snap.live_workers,
         "lost_workers": snap.lost_workers,
         "error": study.error,
-        "rerun": rerun.progress(store, study),
-        "compute": compute(store, study),
+        "rerun": rerun.progress(store, phase),
+        "compute": compute(study, phase),
         "range_test": range_test(store, study),
         "spec": study.spec,
     }
 
 
-def compute(store: Store, study: StudyInfo) -> dict[str, Any]:
-    """Epochs spent (range test, trials, the re-run phase) and left of the budget."""
-    spent = study.spent + sum(p.spent for p in store.studies.children(study.id))
+def compute(study: StudyInfo, phase: StudyInfo | None) -> dict[str, Any]:
+    """Epochs spent (range test, trials, the re-run ``phase``) and left of the budget."""
+    spent = study.spent + (phase.spent if phase is not None else 0.0)
     budget = study.spec.budget_epochs
     return {
         "budget_epochs": budget,

@@ -101,15 +101,14 @@ def _recipe(trial: optuna.trial.FrozenTrial) -> str | None:
     return None if schedule is None else recipe_of(parse_schedule(schedule))
 
 
-def _phase(store: Store, study: StudyInfo) -> StudyInfo | None:
+def phase_of(store: Store, study: StudyInfo) -> StudyInfo | None:
     """The study's re-run phase, once begun."""
     phases = store.studies.children(study.id) if study.spec.rerun_top_k else []
     return phases[0] if phases else None
 
 
-def progress(store: Store, study: StudyInfo) -> dict[str, Any] | None:
-    """Status and trials finished of the study's re-run phase; None before it begins."""
-    phase = _phase(store, study)
+def progress(store: Store, phase: StudyInfo | None) -> dict[str, Any] | None:
+    """Status and trials finished of a re-run phase (``phase_of``); None before it begins."""
     if phase is None:
         return None
     finished = store.trials.counts(phase)["finished"]
@@ -119,7 +118,7 @@ def progress(store: Store, study: StudyInfo) -> dict[str, Any] | None:
 def summary(store: Store, study: StudyInfo) -> dict[str, Any] | None:
     """The re-run phase's progress, and per re-run config its search value and the fresh
     seeds' values, mean and spread (best mean first); None before the phase begins."""
-    phase = _phase(store, study)
+    phase = phase_of(store, study)
     if phase is None:
         return None
     runs: dict[int, list[tuple[float, TrialRecord]]] = {}
