@@ -68,6 +68,7 @@ def require(scope: str, page: bool = False) -> Callable[[Request], Awaitable[Non
                 headers={"WWW-Authenticate": "Bearer"},
             )
         _check(owner, scope)
+        request.state.token_name = owner[0]  # who holds what this request leases
 
     return check
 

@@ -1,5 +1,6 @@
 """What routes depend on, defined once: the store, opened on first use (so the service starts
-even while the database is down) from the app's settings."""
+even while the database is down) from the app's settings, and the leasing of external trials
+on it."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from schedsearch.search.leased import Leasing
 from schedsearch.store import Store
 
 _lock = threading.Lock()
@@ -19,9 +21,31 @@ def get_store(request: Request) -> Store:
     if state.store is None:
         with _lock:
             if state.store is None:
-                state.store = Store(state.settings.database_url, pool_size=API_POOL)
+                settings = state.settings
+                state.store = Store(
+                    settings.database_url,
+                    pool_size=API_POOL,
+                    heartbeat_interval=settings.heartbeat_interval,  # how long leases last
+                    grace_period=settings.grace_period,
+                    max_retry=settings.max_retry,
+                )
+                state.leasing = Leasing(state.store)
     store: Store = state.store
     return store
 
 
+def get_leasing(request: Request) -> Leasing:
+    get_store(request)
+    leasing: Leasing = request.app.state.leasing
+    return leasing
+
+
+def get_owner(request: Request) -> str:
+    """Who holds the leases this request takes: the token's name (``anonymous`` without
+    tokens), so that one token's leases cannot be reported on with another."""
+    return str(getattr(request.state, "token_name", "anonymous"))
+
+
 StoreDep = Annotated[Store, Depends(get_store)]
+LeasingDep = Annotated[Leasing, Depends(get_leasing)]
+OwnerDep = Annotated[str, Depends(get_owner)]

@@ -7,7 +7,7 @@ import logging
 from fastapi import FastAPI
 
 from api import docs, errors
-from api.routes import health, login, metrics, plots, schedules, studies
+from api.routes import health, leases, login, metrics, plots, schedules, studies
 from api.status_cache import StatusCache
 from schedsearch.settings import Settings
 
@@ -39,6 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     routers = (
         health.router,
         studies.router,
+        leases.router,
         schedules.router,
         plots.plots,
         plots.ui,

@@ -38,7 +38,9 @@ def _bar(fraction: float) -> str:
 
 def _study_row(s: dict[str, Any]) -> str:
     link = f"/ui/studies/{s['id']}"
-    best = "-" if s["best_value"] is None else f"{s['best_value']:.4f}"
+    best = "-"
+    if s["best_value"] is not None:  # studies differ in metric: name it
+        best = f"{s['best_value']:.4f} <span class='muted'>{escape(s['metric'])}</span>"
     progress = f"{_bar(s['progress']['fraction'])} {s['progress']['finished']}/{s['n_trials']}"
     return (
         f"<tr><td><a href='{link}'>{escape(s['name'])}</a></td>"
@@ -72,8 +74,8 @@ def study_page(
         params = format_params(best["schedule"]["params"])
         best_html = (
             f"<p><b>{escape(best['schedule']['family'])}</b> ({escape(params)}), base LR "
-            f"{best['base_lr']:.4g} with {escape(best['optimizer']['name'])}: validation "
-            f"accuracy <b>{best['value']:.4f}</b> (trial {best['trial_number']}, "
+            f"{best['base_lr']:.4g} with {escape(best['optimizer']['name'])}: "
+            f"{escape(best['metric'])} <b>{best['value']:.4f}</b> (trial {best['trial_number']}, "
             f"{best['epochs']} epochs)</p>{_evidence(best)}<pre>{escape(best['code'])}</pre>"
         )
     images = "".join(
@@ -90,7 +92,8 @@ def study_page(
         f"<p class='muted'>{counts or 'no trial yet'}; elapsed {status['elapsed_seconds']:.0f} s;"
         f" ETA {eta}; {status['live_workers']} live worker(s), {status['lost_workers']} lost; "
         "dataset "
-        f"{escape(status['spec'].dataset)}, model {escape(status['spec'].model)}</p>"
+        f"{escape(status['spec'].dataset)}, model {escape(status['spec'].model)}, "
+        f"{escape(status['spec'].metric)} ({status['spec'].direction})</p>"
         f"{_compute(status)}{error}"
         f"<h2>Best schedule</h2>{best_html}<h2>Plots</h2><div class='plots'>{images}</div>"
     )

@@ -77,7 +77,11 @@ class StudyOut(BaseModel):
     n_trials: int
     progress: Progress
     trials: TrialCounts
-    best_value: float | None
+    metric: str = Field(description="what each trial reports, e.g. val_accuracy (from the spec)")
+    direction: Literal["maximize", "minimize"] = Field(description="which way is better")
+    best_value: float | None = Field(
+        description="the best COMPLETE trial's metric so far, in the study's direction"
+    )
     created_at: datetime
     updated_at: datetime
     elapsed_seconds: float
@@ -113,7 +117,7 @@ class ScheduleOut(BaseModel):
 class RerunCandidate(BaseModel):
     trial_number: int = Field(description="the search trial whose config is re-run")
     search_value: float | None
-    values: list[float] = Field(description="validation accuracy with each fresh seed")
+    values: list[float] = Field(description="the study's metric with each fresh seed")
     mean: float | None
     std: float | None
     test_mean: float | None = Field(description="mean accuracy on the held-out test split")
@@ -128,7 +132,10 @@ class Lift(BaseModel):
     recipe_trial_number: int
     recipe_base_lr: float | None
     recipe_mean: float
-    value: float = Field(description="pick's mean - recipe's mean, over the same fresh seeds")
+    value: float = Field(
+        description="how much the pick's mean beats the recipe's, over the same fresh seeds "
+        "(positive: better in the study's direction)"
+    )
     std: float | None = Field(description="spread of the per-seed differences")
     runs: int = Field(description="seeds paired")
 
@@ -138,7 +145,7 @@ class RerunOut(BaseModel):
     seeds: int
     finished: int
     n_trials: int
-    candidates: list[RerunCandidate] = Field(description="best mean first")
+    candidates: list[RerunCandidate] = Field(description="best mean first (study's direction)")
     lift: Lift | None
 
 
@@ -149,8 +156,10 @@ class Runs(BaseModel):
 
 
 class BestOut(BaseModel):
+    metric: str = Field(description="the study's metric, e.g. val_accuracy")
+    direction: Literal["maximize", "minimize"] = Field(description="which way is better")
     value: float = Field(
-        description="validation accuracy; after a re-run, the mean over the fresh seeds"
+        description="the study's metric; after a re-run, the mean over the fresh seeds"
     )
     trial_number: int
     schedule: ScheduleOut

@@ -31,3 +31,21 @@ class BadDatabaseUrl(UserError, ValueError):
 
 class SchemaError(UserError, RuntimeError):
     """The database's schema is not the one this schedsearch runs on."""
+
+
+class LeaseNotFound(UserError, LookupError):
+    """No lease has that id (HTTP 404)."""
+
+
+class LeaseConflict(UserError, RuntimeError):
+    """The lease cannot do that now: it ended or expired, a finish disagrees with the one
+    recorded, or the study's trials are not leased (HTTP 409)."""
+
+
+class NotYourLease(UserError, PermissionError):
+    """The lease was taken with another token (HTTP 403)."""
+
+
+class BadReport(UserError, ValueError):
+    """A report or finish that the study cannot take, e.g. an epoch past the trial's end
+    (HTTP 422); the message names the field."""

@@ -21,7 +21,8 @@ def format_params(params: dict[str, Any]) -> str:
 def format_best(best: dict[str, Any]) -> str:
     """The best config as a person reads it on a terminal."""
     return (
-        f"best: trial {best['trial_number']}, val_accuracy {best['value']:.4f}"
+        f"best: trial {best['trial_number']}, {best.get('metric', 'val_accuracy')} "
+        f"{best['value']:.4f}"
         f"{_rerun_line(best.get('rerun'))}\n"
         f"schedule: {best['schedule']['family']} ({format_params(best['schedule']['params'])})\n"
         f"base LR {best['base_lr']:.4g} with {best['optimizer']['name']}, found at "

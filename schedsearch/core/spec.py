@@ -56,8 +56,23 @@ class StudySpec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     name: str | None = Field(None, pattern=NAME_PATTERN, description="unique study name")
-    dataset: str = Field("digits", description=", ".join(dataset_names()))
-    model: str = Field("cnn-small", description=", ".join(MODELS))
+    trainer: Literal["builtin", "external"] = Field(
+        "builtin",
+        description="builtin: schedsearch workers train the trials; external: the caller's own "
+        "training loop leases them over HTTP (dataset and model are then free labels)",
+    )
+    dataset: str = Field(
+        "digits", max_length=200, description=", ".join(dataset_names()) + " (builtin)"
+    )
+    model: str = Field("cnn-small", max_length=200, description=", ".join(MODELS) + " (builtin)")
+    metric: str = Field(
+        "val_accuracy",
+        pattern=r"^[A-Za-z][A-Za-z0-9_.-]{0,63}$",
+        description="what each epoch reports (the built-in trainer reports val_accuracy)",
+    )
+    direction: Literal["maximize", "minimize"] = Field(
+        "maximize", description="whether a larger metric is better (e.g. minimize val_loss)"
+    )
     epochs: int = Field(10, ge=1, le=1000, strict=True, description="epochs per trial")
     n_trials: int = Field(30, ge=1, le=100_000, strict=True, description="number of trials")
     batch_size: int = Field(
@@ -150,12 +165,40 @@ class StudySpec(BaseModel):
     @field_validator("dataset")
     @classmethod
     def _known_dataset(cls, value: str, info: ValidationInfo) -> str:
+        if info.data.get("trainer") == "external":
+            return value  # a label: the caller's own data
         return check_dataset(value, stored=_stored(info))
 
     @field_validator("model")
     @classmethod
-    def _known_model(cls, value: str) -> str:
-        return check_model(value)
+    def _known_model(cls, value: str, info: ValidationInfo) -> str:
+        return value if info.data.get("trainer") == "external" else check_model(value)
+
+    @model_validator(mode="after")
+    def _external_is_trained_elsewhere(self) -> StudySpec:
+        """An external study's trials run in the caller's loop: built-in-only steps are off
+        (the range test needs our trainer; a re-run needs seeds we cannot set there)."""
+        if self.trainer == "builtin":
+            if self.metric != "val_accuracy" or self.direction != "maximize":
+                raise ValueError(
+                    "metric and direction are set by the built-in trainer (val_accuracy, "
+                    "maximize); choose them with trainer: external"
+                )
+            return self
+        if "rerun_top_k" in self.model_fields_set and self.rerun_top_k:
+            raise ValueError("rerun_top_k: re-runs need the built-in trainer (trainer: builtin)")
+        if self.label_noise:
+            raise ValueError("label_noise: applies to the built-in trainer's data only")
+        for field in ("lr_range_test", "rerun_top_k"):
+            object.__setattr__(self, field, type(getattr(self, field))(0))
+        return self
+
+    def maximizes(self) -> bool:
+        return self.direction == "maximize"
+
+    def better(self, a: float, b: float) -> bool:
+        """Whether value ``a`` beats ``b`` in the study's direction."""
+        return a > b if self.maximizes() else a < b
 
     @model_validator(mode="after")
     def _space_is_valid(self) -> StudySpec:
@@ -184,6 +227,8 @@ class StudySpec(BaseModel):
         ``rerun_seeds`` times) take at most RERUN_SHARE of it, up to the default; 0 (no
         re-runs) when not even one fits. A small budget is better spent searching."""
         assert self.budget_epochs is not None
+        if self.trainer == "external":
+            return 0
         configs = int(RERUN_SHARE * self.budget_epochs / (self.rerun_seeds * self.epochs))
         return max(0, min(self.rerun_top_k, configs - 1))
 

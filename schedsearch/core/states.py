@@ -63,3 +63,15 @@ COUNTED: tuple[TrialState, ...] = (
     TrialState.FAIL,
     TrialState.WAITING,
 )
+
+
+class LeaseState(StrEnum):
+    """A claimed trial slot's state: held (``active``) or how it ended. ``released``: given back
+    unused or handed back for a retry; ``expired``: its holder stopped renewing it."""
+
+    ACTIVE = "active"
+    COMPLETE = "complete"
+    PRUNED = "pruned"
+    FAILED = "failed"
+    RELEASED = "released"
+    EXPIRED = "expired"

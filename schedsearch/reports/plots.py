@@ -47,9 +47,13 @@ def _value(trial: optuna.trial.FrozenTrial) -> float:
     return trial.value
 
 
-def _top(trials: list[optuna.trial.FrozenTrial], k: int = TOP) -> list[optuna.trial.FrozenTrial]:
+def _top(
+    trials: list[optuna.trial.FrozenTrial], spec: StudySpec, k: int = TOP
+) -> list[optuna.trial.FrozenTrial]:
+    """The ``k`` best complete trials in the study's direction (ties: the earlier first)."""
+    sign = -1.0 if spec.maximizes() else 1.0
     complete = [t for t in trials if t.state == States.COMPLETE and t.value is not None]
-    return sorted(complete, key=lambda t: (-_value(t), t.number))[:k]
+    return sorted(complete, key=lambda t: (sign * _value(t), t.number))[:k]
 
 
 def history(trials: list[optuna.trial.FrozenTrial], spec: StudySpec, ax: Axes) -> None:
@@ -71,19 +75,20 @@ def history(trials: list[optuna.trial.FrozenTrial], spec: StudySpec, ax: Axes) -
         label="pruned (last report)",
         color="tab:gray",
     )
-    best, xs, ys = -math.inf, [], []
+    best, xs, ys = -math.inf if spec.maximizes() else math.inf, [], []
     for trial in sorted(complete, key=lambda t: t.number):
-        best = max(best, _value(trial))
+        if spec.better(_value(trial), best):
+            best = _value(trial)
         xs.append(trial.number)
         ys.append(best)
     ax.step(xs, ys, where="post", color="tab:red", label="best so far")
-    ax.set(title="Optimisation history", xlabel="trial", ylabel="validation accuracy")
+    ax.set(title="Optimisation history", xlabel="trial", ylabel=_label(spec))
 
 
 def lr_curves(trials: list[optuna.trial.FrozenTrial], spec: StudySpec, ax: Axes) -> None:
     """The LR over the run of the best trials' schedules."""
     steps = 500
-    for trial in _top(trials):
+    for trial in _top(trials, spec):
         record = TrialRecord.of(trial.user_attrs)
         schedule = record.config()
         curve = lr_curve(schedule, steps, record.base_lr or 1.0)
@@ -96,8 +101,8 @@ def lr_curves(trials: list[optuna.trial.FrozenTrial], spec: StudySpec, ax: Axes)
 
 
 def learning_curves(trials: list[optuna.trial.FrozenTrial], spec: StudySpec, ax: Axes) -> None:
-    """Validation accuracy per epoch; pruned trials dashed, the best one bold."""
-    top = _top(trials, 1)
+    """The metric per epoch; pruned trials dashed, the best one bold."""
+    top = _top(trials, spec, 1)
     best = top[0].number if top else None
     for trial in _finished(trials):
         if not trial.intermediate_values:
@@ -110,12 +115,12 @@ def learning_curves(trials: list[optuna.trial.FrozenTrial], spec: StudySpec, ax:
         else:
             ax.plot(epochs, values, color="tab:blue", linewidth=0.8, alpha=0.6)
     ax.plot([], [], color="tab:gray", linestyle="--", label="pruned")
-    ax.set(title="Learning curves", xlabel="epoch", ylabel="validation accuracy")
+    ax.set(title="Learning curves", xlabel="epoch", ylabel=_label(spec))
 
 
 def importance(trials: list[optuna.trial.FrozenTrial], spec: StudySpec, ax: Axes) -> None:
     """fANOVA importances of the best family's parameters, over that family's trials."""
-    top = _top(trials, 1)
+    top = _top(trials, spec, 1)
     family = TrialRecord.of(top[0].user_attrs).family if top else None
     same = [
         t
@@ -134,12 +139,17 @@ def importance(trials: list[optuna.trial.FrozenTrial], spec: StudySpec, ax: Axes
         )
         ax.set_axis_off()
         return
-    study = optuna.create_study(direction="maximize")
+    study = optuna.create_study(direction=spec.direction)
     study.add_trials([t for t in same if set(names) <= set(t.params)])
     scores = optuna.importance.get_param_importances(study, params=names)
     labels = list(scores)[::-1]
     ax.barh(labels, [scores[name] for name in labels], color="tab:green")
     ax.set(title=f"Parameter importance ({family}, {len(same)} trials)", xlabel="importance")
+
+
+def _label(spec: StudySpec) -> str:
+    """The y axis: the built-in trainer's metric in words, an external one by its name."""
+    return "validation accuracy" if spec.metric == "val_accuracy" else spec.metric
 
 
 DRAW: dict[str, Callable[[list[optuna.trial.FrozenTrial], StudySpec, Axes], None]] = {

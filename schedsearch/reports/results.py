@@ -40,6 +40,8 @@ def study_status(store: Store, key: int | str) -> dict[str, Any]:
             "fraction": round(finished / study.n_trials, 4),
         },
         "trials": counts,
+        "metric": study.spec.metric,
+        "direction": study.spec.direction,
         "best_value": study.best_value,
         "created_at": study.created_at,
         "updated_at": study.updated_at,
@@ -90,9 +92,10 @@ def range_test(store: Store, study: StudyInfo) -> dict[str, Any] | None:
 
 def best_config(store: Store, study: StudyInfo) -> dict[str, Any] | None:
     """The best config as JSON that rebuilds it, with a code snippet; None before any trial
-    completes. After a re-run phase, the best is the config with the best mean over fresh
-    seeds (``value`` is that mean, ``runs`` its mean, spread and number of runs; ``lift`` its
-    margin over the best folklore recipe on the same seeds; ``rerun`` every candidate)."""
+    completes. Best is in the spec's direction (its Optuna study was created with it). After
+    a re-run phase, the best is the config with the best mean over fresh seeds (``value`` is
+    that mean, ``runs`` its mean, spread and number of runs; ``lift`` its margin over the best
+    folklore recipe on the same seeds; ``rerun`` every candidate)."""
     reruns = rerun.summary(store, study)
     rerun_done = [c for c in reruns["candidates"] if c["mean"] is not None] if reruns else []
     if rerun_done:
@@ -119,9 +122,15 @@ def best_config(store: Store, study: StudyInfo) -> dict[str, Any] | None:
 def _config(
     spec: StudySpec, value: float, number: int, schedule: ScheduleBase, base_lr: float
 ) -> dict[str, Any]:
+    return {"value": value, "trial_number": number, **config_of(spec, schedule, base_lr)}
+
+
+def config_of(spec: StudySpec, schedule: ScheduleBase, base_lr: float) -> dict[str, Any]:
+    """What rebuilds a trial's training setup: schedule, base LR, optimizer, length, and a
+    PyTorch snippet (a best config, and the trial an external trainer leases)."""
     return {
-        "value": value,
-        "trial_number": number,
+        "metric": spec.metric,
+        "direction": spec.direction,
         "schedule": {"family": schedule.family, "params": schedule.params()},
         "base_lr": base_lr,
         "optimizer": {

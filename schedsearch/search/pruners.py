@@ -13,9 +13,10 @@ against the base pruner's usual rungs.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import optuna
 import scipy.stats
@@ -27,6 +28,10 @@ from schedsearch.core.schedules import Plateau
 SAMPLES_PER_EPOCH = 8  # the LR curve's resolution: enough to place decays within an epoch
 
 
+def _maximizes(study: optuna.Study) -> bool:
+    return study.direction == optuna.study.StudyDirection.MAXIMIZE
+
+
 class HopelessPruner(optuna.pruners.BasePruner):
     """Kills a trial only when it is not learning: past ``warmup`` epochs, its accuracy is below
     ``share`` of the best any other trial had reached by the same epoch.
@@ -35,6 +40,12 @@ class HopelessPruner(optuna.pruners.BasePruner):
     pruner kills eventual winners; this one spares every trial that learns at all, so a bad LR
     that stalls or a divergence (reported as 0) costs a few epochs, not a whole run. The rule
     is relative, so it needs no knowledge of the number of classes or of the task's ceiling.
+
+    The ratio needs a metric whose zero means "learned nothing" (accuracy), so it applies to
+    maximised metrics with a positive best only. A minimised metric (a loss) has no such zero,
+    and neither scale nor sign is known (a slow but sound run's loss may be many times the
+    best's early on), so there only a broken run is hopeless: a non-finite report (NaN, inf),
+    which is hopeless in either direction, at any epoch.
     """
 
     def __init__(self, warmup: int = 1, share: float = 0.5) -> None:
@@ -48,20 +59,24 @@ class HopelessPruner(optuna.pruners.BasePruner):
 
     def prune(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> bool:
         step = trial.last_step
-        if step is None or step < self.warmup:
+        if step is None:
             return False
         value = trial.intermediate_values[step]
+        if not math.isfinite(value):
+            return True  # a broken run does not recover
+        if step < self.warmup or not _maximizes(study):
+            return False
         best = max(
             (
                 v
                 for other in study.get_trials(deepcopy=False)
                 if other.number != trial.number
                 for s, v in other.intermediate_values.items()
-                if s <= step
+                if s <= step and math.isfinite(v)  # a broken peer sets no bar
             ),
             default=None,
         )
-        return best is not None and value < self.share * best
+        return best is not None and best > 0 and value < self.share * best
 
 
 class FidelityPruner(optuna.pruners.BasePruner):
@@ -123,17 +138,23 @@ class FidelityPruner(optuna.pruners.BasePruner):
         return bool(rho >= self.rho_min)
 
     def _in_top(self, study: optuna.Study, trial: optuna.trial.FrozenTrial, step: int) -> bool:
+        """Whether the trial is among the best 1/``factor`` of the finished trials at ``step``,
+        in the study's direction."""
         finished = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
-        peers = sorted(
+        maximize = _maximizes(study)
+        peers = sorted(  # best first
             (
                 t.intermediate_values[step]
                 for t in study.get_trials(deepcopy=False, states=finished)
-                if step in t.intermediate_values
+                if step in t.intermediate_values and math.isfinite(t.intermediate_values[step])
             ),
-            reverse=True,
+            reverse=maximize,
         )
         keep = max(1, len(peers) // self.factor)
-        return len(peers) < keep or trial.intermediate_values[step] >= peers[keep - 1]
+        if len(peers) < keep:
+            return True
+        value, bar = trial.intermediate_values[step], peers[keep - 1]
+        return value >= bar if maximize else value <= bar
 
 
 class DecayAwarePruner(optuna.pruners.BasePruner):
@@ -177,7 +198,7 @@ class DecayAwarePruner(optuna.pruners.BasePruner):
 
 @dataclass(frozen=True)
 class Curve:
-    """A finished trial's learning curve: its schedule (JSON), validation accuracy per epoch,
+    """A finished trial's learning curve: its schedule (JSON), the study's metric per epoch,
     and its final value (None when it did not complete, e.g. it diverged)."""
 
     schedule: dict[str, Any]
@@ -186,7 +207,10 @@ class Curve:
 
 
 def replay(
-    pruner: optuna.pruners.BasePruner, curves: Sequence[Curve], epochs: int
+    pruner: optuna.pruners.BasePruner,
+    curves: Sequence[Curve],
+    epochs: int,
+    direction: Literal["maximize", "minimize"] = "maximize",
 ) -> tuple[set[int], int]:
     """What ``pruner`` would have done to these curves, run in order as one sequential study,
     without training: the indices of the curves it prunes, and the epochs it lets run.
@@ -194,7 +218,7 @@ def replay(
     The study has a fixed name: Hyperband assigns brackets by a hash of the study's name and
     the trial number, so an unnamed (randomly named) study replayed the same curves differently
     from run to run."""
-    study = optuna.create_study(study_name="replay", direction="maximize", pruner=pruner)
+    study = optuna.create_study(study_name="replay", direction=direction, pruner=pruner)
     killed: set[int] = set()
     spent = 0
     for index, curve in enumerate(curves):

@@ -20,6 +20,7 @@ import optuna
 from schedsearch.core.folklore import recipe_of
 from schedsearch.core.records import TrialRecord
 from schedsearch.core.schedules import parse_schedule
+from schedsearch.core.spec import StudySpec
 from schedsearch.search.plan import centred_range
 from schedsearch.store import Enqueued, Store, StudyExists, StudyInfo
 
@@ -52,7 +53,7 @@ def start(store: Store, study: StudyInfo) -> bool:
             deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)
         ),
         key=lambda t: t.value,  # type: ignore[arg-type, return-value]
-        reverse=True,
+        reverse=spec.maximizes(),  # best first, in the study's direction
     )
     top = ranked[: spec.rerun_top_k]
     if not top:
@@ -128,8 +129,7 @@ def summary(store: Store, study: StudyInfo) -> dict[str, Any] | None:
         done = runs.setdefault(record.rerun_of, [])
         if trial.state == optuna.trial.TrialState.COMPLETE and trial.value is not None:
             done.append((trial.value, record))
-    candidates = [_candidate(number, trials) for number, trials in runs.items()]
-    candidates.sort(key=lambda c: -1.0 if c["mean"] is None else c["mean"], reverse=True)
+    candidates = rank([_candidate(number, trials) for number, trials in runs.items()], study.spec)
     finished = store.trials.counts(phase)["finished"]
     return {
         "status": phase.status,
@@ -137,14 +137,26 @@ def summary(store: Store, study: StudyInfo) -> dict[str, Any] | None:
         "finished": finished,
         "n_trials": phase.n_trials,
         "candidates": candidates,
-        "lift": lift(candidates),
+        "lift": lift(candidates, study.spec.maximizes()),
     }
 
 
-def lift(candidates: list[dict[str, Any]]) -> dict[str, Any] | None:
+def rank(candidates: list[dict[str, Any]], spec: StudySpec) -> list[dict[str, Any]]:
+    """Best mean first in the study's direction; candidates without a mean yet last."""
+    sign = 1.0 if spec.maximizes() else -1.0
+    return sorted(
+        candidates,
+        key=lambda c: (c["mean"] is None, 0.0 if c["mean"] is None else -sign * c["mean"]),
+    )
+
+
+def lift(candidates: list[dict[str, Any]], maximize: bool = True) -> dict[str, Any] | None:
     """How much the pick beats the best folklore recipe the study ran: both means over the
     same fresh seeds, never over the search's own scores, which flatter the winner by being
-    the maximum of many noisy ones. None until both have a mean."""
+    the best of many noisy ones. Positive is better in the study's direction (``maximize``:
+    pick - recipe; else recipe - pick). ``candidates``: ranked (``rank``). None until both
+    have a mean."""
+    sign = 1.0 if maximize else -1.0
     done = [c for c in candidates if c["mean"] is not None]
     folklore = [c for c in done if c["recipe"] is not None]
     if not done or not folklore:
@@ -152,7 +164,7 @@ def lift(candidates: list[dict[str, Any]]) -> dict[str, Any] | None:
     pick, recipe = done[0], folklore[0]
     theirs = dict(zip(recipe["seeds"], recipe["values"], strict=True))
     paired = [
-        v - theirs[seed]
+        sign * (v - theirs[seed])
         for seed, v in zip(pick["seeds"], pick["values"], strict=True)
         if seed in theirs
     ]
@@ -161,7 +173,7 @@ def lift(candidates: list[dict[str, Any]]) -> dict[str, Any] | None:
         "recipe_trial_number": recipe["trial_number"],
         "recipe_base_lr": recipe["base_lr"],
         "recipe_mean": recipe["mean"],
-        "value": pick["mean"] - recipe["mean"],
+        "value": sign * (pick["mean"] - recipe["mean"]),
         "std": statistics.stdev(paired) if len(paired) > 1 else None,
         "runs": len(paired),
     }

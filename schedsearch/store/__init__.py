@@ -23,6 +23,7 @@ from schedsearch.store import schema
 from schedsearch.store.database import Database, engine_kwargs, quiet_experimental, safe_url
 from schedsearch.store.figures import Figures
 from schedsearch.store.heartbeats import Heartbeats
+from schedsearch.store.leases import Lease, Leases
 from schedsearch.store.outages import caused_by_outage
 from schedsearch.store.range_tests import RangeTests
 from schedsearch.store.slots import Slots
@@ -33,6 +34,7 @@ from schedsearch.store.workers import Workers
 __all__ = [
     "DatabaseUnavailable",
     "Enqueued",
+    "Lease",
     "SchemaError",
     "Snapshot",
     "Store",
@@ -47,8 +49,8 @@ class Store:
     """Every read and write of the study database that workers, CLI and API share.
 
     Opening one checks the schema (creating it on an empty database) and refuses an outdated
-    one with ``SchemaError``. ``heartbeat_interval`` turns on Optuna's heartbeats, which only
-    workers need.
+    one with ``SchemaError``. ``heartbeat_interval`` and ``grace_period`` say how often a lease
+    holder renews and how long a lease lasts (``store.heartbeats``).
     """
 
     def __init__(
@@ -71,11 +73,6 @@ class Store:
                 self.optuna = optuna.storages.RDBStorage(
                     self.url,
                     engine_kwargs=engine_kwargs(self.url),
-                    heartbeat_interval=heartbeat_interval,
-                    grace_period=grace_period,
-                    heartbeat_stale_trial_callback=(
-                        self._on_stale_trial if heartbeat_interval else None
-                    ),
                     skip_table_creation=True,
                 )
         except BaseException as exc:
@@ -96,10 +93,8 @@ class Store:
         self.workers = Workers(self.db)
         self.figures = Figures(self.db)
         self.range_tests = RangeTests(self.db, self.slots)
-        self.heartbeats = Heartbeats(self.optuna, self.studies, self.slots, max_retry)
-
-    def _on_stale_trial(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
-        self.heartbeats.on_stale_trial(study, trial)
+        self.leases = Leases(self.db)
+        self.heartbeats = Heartbeats(self.optuna, heartbeat_interval, grace_period, max_retry)
 
     def ping(self) -> None:
         self.db.ping()

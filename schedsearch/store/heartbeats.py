@@ -1,8 +1,10 @@
-"""Dead workers' trials: found by their stopped heartbeats, failed, and queued again.
+"""Liveness settings and retries: how long a lease lasts, how often its holder renews it, and
+how a dead holder's trial is queued again.
 
-Optuna records the heartbeats (``RDBStorage(heartbeat_interval=...)``) and fails stale trials
-in ``fail_stale_trials``; we add what a slot-counted study needs on top: the dead trial's slot
-comes back and its parameters are queued again (at most ``max_retry`` times per trial).
+Every claimed slot is a lease (``store.leases``); its holder renews it, a built-in worker from
+its heartbeat thread, an external trainer through ``POST /leases/{id}/heartbeat``. Optuna's own
+trial heartbeats are off: one mechanism covers both kinds of trial and the window before a
+trial exists (a worker killed while it loads the dataset holds a lease, not yet a trial).
 """
 
 from __future__ import annotations
@@ -10,8 +12,9 @@ from __future__ import annotations
 import optuna
 
 from schedsearch.store.database import quiet_experimental
-from schedsearch.store.slots import Slots
-from schedsearch.store.studies import Studies, StudyInfo
+from schedsearch.store.studies import StudyInfo
+
+DEFAULT_INTERVAL, DEFAULT_GRACE = 30, 120  # seconds: as ``Settings`` defaults
 
 
 def unspent(study: StudyInfo, trial: optuna.trial.FrozenTrial) -> float:
@@ -21,40 +24,29 @@ def unspent(study: StudyInfo, trial: optuna.trial.FrozenTrial) -> float:
 
 class Heartbeats:
     def __init__(
-        self, storage: optuna.storages.RDBStorage, studies: Studies, slots: Slots, max_retry: int
+        self,
+        storage: optuna.storages.RDBStorage,
+        interval: int | None,
+        grace_period: int | None,
+        max_retry: int,
     ) -> None:
         self.storage = storage
-        self.studies = studies
-        self.slots = slots
+        self.interval = interval or DEFAULT_INTERVAL  # seconds between renewals
+        self.grace_period = grace_period or DEFAULT_GRACE  # a lease's length
         self.max_retry = max_retry
         self._handles: dict[str, optuna.Study] = {}
 
-    @property
-    def interval(self) -> int | None:
-        return self.storage.get_heartbeat_interval()
-
-    def on_stale_trial(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
-        """Heartbeat-stale trial (its worker died): free its slot and queue a retry.
-
-        Optuna calls this only in the process whose UPDATE failed the trial, so once per trial.
-        """
-        info = self.studies.get(study.study_name)
-        self.requeue(study, trial)
-        self.slots.release(info.id, refund=unspent(info, trial))
-
-    def requeue(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
-        """Queue the same parameters again (up to ``max_retry`` times per original trial)."""
-        with quiet_experimental():
-            retry = optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=self.max_retry)
-            retry(study, trial)
-
-    def fail_stale(self, study: StudyInfo) -> None:
-        """Fail the study's trials whose heartbeat stopped (runs ``on_stale_trial`` for each)."""
-        if self.interval is None:
-            return
-        if study.name not in self._handles:  # loading a study costs 5 statements: once
+    def handle(self, study: StudyInfo) -> optuna.Study:
+        """An Optuna handle for queueing retries (loading one costs 5 statements: once)."""
+        if study.name not in self._handles:
             self._handles[study.name] = optuna.load_study(
                 study_name=study.name, storage=self.storage
             )
+        return self._handles[study.name]
+
+    def requeue(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        """Queue the same parameters again (up to ``max_retry`` times per original trial), as
+        Optuna's stale-trial retry does: the retry records which trial it repeats."""
         with quiet_experimental():
-            optuna.storages.fail_stale_trials(self._handles[study.name])
+            retry = optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=self.max_retry)
+            retry(study, trial)

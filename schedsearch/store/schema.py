@@ -26,7 +26,7 @@ from schedsearch.store.tables import TRIAL_INDEXES, VERSION_TABLE, Base
 if TYPE_CHECKING:
     from alembic.config import Config
 
-HEAD = "0003"
+HEAD = "0004"
 BASELINE = "0001"  # the schema as a9b7f7a and earlier left it (then unversioned by Alembic)
 _LOCK = 0x5C4ED5EA  # pg advisory lock key for schema creation and upgrades
 UPGRADE = "schedsearch db upgrade"

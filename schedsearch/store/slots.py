@@ -15,32 +15,38 @@ from schedsearch.store.database import Database, now
 from schedsearch.store.studies import SLACK, TABLE, StudyInfo, select_study
 
 
+def claim_statement(study_id: int, cost: float) -> sa.Update:
+    """Take one trial slot, atomically: never more than ``n_trials`` slots are out, and never
+    more epochs reserved than the study's budget (``cost``: the trial's full length). Returns
+    the study row as the claim left it (running), or no row when no slot was free."""
+    spent = TABLE.c.spent
+    return (
+        sa.update(TABLE)
+        .where(
+            TABLE.c.id == study_id,
+            TABLE.c.status.in_([s.value for s in ACTIVE]),
+            TABLE.c.claimed < TABLE.c.n_trials,
+            sa.or_(TABLE.c.budget.is_(None), spent + cost <= TABLE.c.budget + SLACK),
+        )
+        .values(
+            claimed=TABLE.c.claimed + 1,
+            spent=spent + cost,
+            status=StudyStatus.RUNNING,
+            updated_at=now(),
+        )
+        .returning(*TABLE.c)
+    )
+
+
 class Slots:
     def __init__(self, db: Database) -> None:
         self.db = db
 
     def claim(self, study_id: int, cost: float = 0.0) -> StudyInfo | None:
-        """Take one trial slot, atomically: never more than ``n_trials`` slots are out, and
-        never more epochs reserved than the study's budget (``cost``: the trial's full length).
-        Returns the study as the claim left it (running), or None when no slot was free."""
-        spent = TABLE.c.spent
+        """Take one trial slot without a lease (tests and benchmarks of the counter itself;
+        workers and agents claim through ``Leases.claim``)."""
         with self.db.engine.begin() as connection:
-            row = connection.execute(
-                sa.update(TABLE)
-                .where(
-                    TABLE.c.id == study_id,
-                    TABLE.c.status.in_([s.value for s in ACTIVE]),
-                    TABLE.c.claimed < TABLE.c.n_trials,
-                    sa.or_(TABLE.c.budget.is_(None), spent + cost <= TABLE.c.budget + SLACK),
-                )
-                .values(
-                    claimed=TABLE.c.claimed + 1,
-                    spent=spent + cost,
-                    status=StudyStatus.RUNNING,
-                    updated_at=now(),
-                )
-                .returning(*TABLE.c)
-            ).first()
+            row = connection.execute(claim_statement(study_id, cost)).first()
         return None if row is None else StudyInfo.of(row)
 
     def exhausted(self, study_id: int) -> bool:
@@ -70,15 +76,17 @@ class Slots:
             )
 
     def record_value(self, study_id: int, value: float) -> None:
-        """Keep the study's best COMPLETE value (studies maximise), atomically."""
+        """Keep the study's best COMPLETE value in its direction, atomically. The direction is
+        read from the row's own stored spec in the same UPDATE, so no caller can pass a wrong
+        one; a spec stored before ``direction`` existed maximises."""
         best = TABLE.c.best_value
+        minimize = TABLE.c.spec["direction"].as_string() == "minimize"  # NULL: maximize
+        better = sa.case((minimize, best > value), else_=best < value)
         with self.db.engine.begin() as connection:
             connection.execute(
                 sa.update(TABLE)
                 .where(TABLE.c.id == study_id)
-                .values(
-                    best_value=sa.case((sa.or_(best.is_(None), best < value), value), else_=best)
-                )
+                .values(best_value=sa.case((sa.or_(best.is_(None), better), value), else_=best))
             )
 
     def record_failure(self, study_id: int) -> int:

@@ -21,7 +21,7 @@ from schedsearch.core.errors import StudyExists, StudyNotFound
 from schedsearch.core.spec import STORED, StudySpec
 from schedsearch.core.states import StudyStatus
 from schedsearch.store.database import Database, aware, now
-from schedsearch.store.tables import RangeTestRow, StudyRow
+from schedsearch.store.tables import LeaseRow, RangeTestRow, StudyRow
 
 SLACK = 1e-9  # epochs: float sums of refunds must not refuse a trial that fits exactly
 
@@ -129,7 +129,7 @@ class Studies:
             raise ValueError("a study needs its name before it is stored")
         try:
             optuna_study = optuna.create_study(
-                storage=self.storage, study_name=spec.name, direction="maximize"
+                storage=self.storage, study_name=spec.name, direction=spec.direction
             )
         except optuna.exceptions.DuplicatedStudyError:
             raise StudyExists(f"a study named {spec.name!r} exists already") from None
@@ -220,4 +220,5 @@ class Studies:
         optuna.delete_study(study_name=study.name, storage=self.storage)
         with self.db.engine.begin() as connection:
             connection.execute(sa.delete(RangeTestRow).where(RangeTestRow.study_id == study.id))
+            connection.execute(sa.delete(LeaseRow).where(LeaseRow.study_id == study.id))
             connection.execute(sa.delete(TABLE).where(TABLE.c.id == study.id))

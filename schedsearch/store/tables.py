@@ -56,6 +56,29 @@ class RangeTestRow(Base):
     result: orm.Mapped[dict[str, Any] | None] = orm.mapped_column(sa.JSON, default=None)
 
 
+class LeaseRow(Base):
+    """A claimed trial slot: who holds it, until when, and for which trial. Built-in workers and
+    external training loops hold the same leases; whoever moves a lease out of ``active``
+    (its holder finishing, or the reaper finding it expired) does the slot's accounting, once.
+    Rows stay after they end, so that a retried finish or a late report gets its answer."""
+
+    __tablename__ = "schedsearch_leases"
+    __table_args__ = (sa.Index("ix_schedsearch_leases_study_state", "study_id", "state"),)
+
+    id: orm.Mapped[str] = orm.mapped_column(sa.String(32), primary_key=True)
+    study_id: orm.Mapped[int]
+    owner: orm.Mapped[str] = orm.mapped_column(sa.String(128), index=True)
+    state: orm.Mapped[str] = orm.mapped_column(sa.String(16))
+    cost: orm.Mapped[float] = orm.mapped_column(sa.Float)  # epochs the claim reserved
+    trial_id: orm.Mapped[int | None] = orm.mapped_column(default=None)  # Optuna's, once asked
+    trial_number: orm.Mapped[int | None] = orm.mapped_column(default=None)
+    value: orm.Mapped[float | None] = orm.mapped_column(sa.Float, default=None)
+    reason: orm.Mapped[str | None] = orm.mapped_column(sa.Text, default=None)
+    prune_step: orm.Mapped[int | None] = orm.mapped_column(default=None)  # first "prune"
+    created_at: orm.Mapped[datetime] = orm.mapped_column(sa.DateTime(timezone=True))
+    expires_at: orm.Mapped[datetime] = orm.mapped_column(sa.DateTime(timezone=True))
+
+
 class WorkerRow(Base):
     __tablename__ = "schedsearch_workers"
 

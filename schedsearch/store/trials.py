@@ -113,6 +113,18 @@ class Trials:
             )
         return [self.storage.get_trial(i) for i in ids], int(total or 0)
 
+    def running(self, study: StudyInfo) -> list[tuple[int, Any]]:
+        """The study's RUNNING trials: (trial id, start as Optuna stamps it: naive local)."""
+        with self.db.reads.connect() as connection:
+            rows = connection.execute(
+                sa.text(
+                    "SELECT trial_id, datetime_start FROM trials WHERE study_id = :s "
+                    f"AND state = '{TrialState.RUNNING.stored}'"
+                ).columns(trial_id=sa.Integer, datetime_start=sa.DateTime),
+                {"s": study.optuna_study_id},
+            ).all()
+        return [(int(r.trial_id), r.datetime_start) for r in rows]
+
     def get(self, study: StudyInfo, number: int) -> optuna.trial.FrozenTrial:
         """One trial by its number in the study."""
         trial_id = self.storage.get_trial_id_from_study_id_trial_number(

@@ -1,9 +1,10 @@
 """The worker loop: ``schedsearch worker``.
 
-Each turn: fail stale trials of dead workers (their slots come back, their parameters are
-queued again), pick the active study with the least progress, claim one of its trial slots
-atomically, and run one trial under Optuna's heartbeat. The database is the only meeting point,
-so any number of workers on any number of machines can serve the same studies.
+Each turn: settle dead holders' leases (their slots come back, their trials are queued
+again), pick the active study with the least progress, claim one of its trial slots with a
+lease, atomically, and run one trial while the heartbeat thread renews the lease. The database
+is the only meeting point, so any number of workers on any number of machines can serve the
+same studies.
 
 SIGTERM/SIGINT: the running trial stops at its next epoch end, is failed and queued again (its
 slot returns), and the worker exits; nothing is left RUNNING.
@@ -32,15 +33,15 @@ import torch
 from schedsearch.core.spec import StudySpec
 from schedsearch.engine.data import TensorData, load_dataset
 from schedsearch.engine.train import resolve_device
-from schedsearch.search import lifecycle
+from schedsearch.search import accounting, lifecycle
 from schedsearch.search.plan import Plan, plan_of
 from schedsearch.search.strategy import make_pruner, make_sampler
-from schedsearch.store import Store, StudyInfo, StudyNotFound, caused_by_outage
+from schedsearch.store import Lease, Store, StudyInfo, StudyNotFound, caused_by_outage
 from schedsearch.worker import calibrate
 from schedsearch.worker.calibrate import RangeTestPending
 from schedsearch.worker.logs import log, log_trial
 from schedsearch.worker.objective import Objective
-from schedsearch.worker.settle import recover, settle
+from schedsearch.worker.settle import recover
 
 ObjectiveFactory = Callable[[StudyInfo, Callable[[], bool]], Callable[[optuna.Trial], float]]
 
@@ -82,8 +83,10 @@ class Worker:
         self._studies: dict[int, tuple[optuna.Study, Callable[[optuna.Trial], float]]] = {}
         self._current: tuple[int | None, int | None] = (None, None)
         self._stale_checked: dict[int, float] = {}
-        # A trial cut short by a database outage: (study, handle, trial number or None).
-        self._interrupted: tuple[StudyInfo, optuna.Study | None, int | None] | None = None
+        self._lease: Lease | None = None  # the slot this worker holds
+        self._calibrating = False  # last turn found a study waiting on its range test
+        # A trial cut short by a database outage: (study, lease, handle, trial number or None).
+        self._interrupted: tuple[StudyInfo, Lease, optuna.Study | None, int | None] | None = None
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -125,6 +128,8 @@ class Worker:
                 if worked:
                     idle_since = time.monotonic()
                     continue
+                if self._calibrating:  # work is coming: waiting on it is not idling
+                    idle_since = time.monotonic()
                 idle = time.monotonic() - idle_since
                 if self.options.idle_exit is not None and idle >= self.options.idle_exit:
                     break
@@ -137,13 +142,16 @@ class Worker:
         return self.trials_run
 
     def _beat(self) -> None:
-        """Tell the database this worker is alive (what status pages count as live workers)."""
+        """Renew this worker's lease and tell the database it is alive (what status pages
+        count as live workers)."""
+        beats = self.store.heartbeats
         while True:
             with contextlib.suppress(sa.exc.SQLAlchemyError):  # the main loop reports outages
+                self.store.leases.renew_owner(self.id, beats.grace_period)
                 self.store.workers.seen(
                     self.id, socket.gethostname(), os.getpid(), str(self.device), *self._current
                 )
-            if self.stopping.wait(5.0):
+            if self.stopping.wait(min(5.0, beats.interval)):
                 return
 
     # -- one turn -------------------------------------------------------------------------
@@ -168,36 +176,44 @@ class Worker:
         studies = self._serving()
         if studies is None:
             return None
+        self._calibrating = False
         for study in studies:  # a dead worker's slot must come back even when none is free
             self._fail_stale(study)
         for study in studies:
-            claimed = self.store.slots.claim(study.id, cost=study.spec.epochs)
+            claimed = self.store.leases.claim(
+                study.id, self.id, self.store.heartbeats.grace_period, cost=study.spec.epochs
+            )
             if claimed is not None:
-                return self._run_trial(claimed)
+                self._lease = claimed[1]
+                try:
+                    return self._run_trial(*claimed)
+                finally:
+                    self._lease = None
             lifecycle.conclude(self.store, study)
         return False
 
     def _fail_stale(self, study: StudyInfo) -> None:
-        """Look for dead workers' trials once per heartbeat interval: none can go stale faster."""
-        interval = self.store.heartbeats.interval or 0
+        """Look for dead holders' leases once per heartbeat interval: none can expire faster."""
+        interval = self.store.heartbeats.interval
         if time.monotonic() - self._stale_checked.get(study.id, -math.inf) >= interval:
-            self.store.heartbeats.fail_stale(study)
+            accounting.reap(self.store, study)
             self._stale_checked[study.id] = time.monotonic()
 
-    def _run_trial(self, study: StudyInfo) -> bool:
+    def _run_trial(self, study: StudyInfo, lease: Lease) -> bool:
         """Run one trial of the claimed study; False when the study was not ready for it."""
         try:
             optuna_study, objective = self._prepared(study)
         except RangeTestPending:  # another worker is calibrating the study: come back later
-            self.store.slots.release(study.id, refund=study.spec.epochs)
+            accounting.release(self.store, study, lease)
+            self._calibrating = True
             return False
         except Exception as exc:  # the study cannot run here: say why, free the slot
             if caused_by_outage(exc):  # no trial began: the slot comes back once it is over
-                self._interrupted = (study, None, None)
+                self._interrupted = (study, lease, None, None)
                 raise
             log.error("study=%s cannot run: %s", study.name, exc)
             lifecycle.fail(self.store, study, f"{type(exc).__name__}: {exc}")
-            self.store.slots.release(study.id, refund=study.spec.epochs)
+            accounting.release(self.store, study, lease, reason=str(exc)[:500])
             return True
         started = time.perf_counter()
         finished: list[optuna.trial.FrozenTrial] = []
@@ -209,14 +225,21 @@ class Worker:
                 callbacks=[lambda _, trial: finished.append(trial)],
             )
             if not finished:  # optuna gave up before a trial existed: the slot is free again
-                self.store.slots.release(study.id, refund=study.spec.epochs)
+                accounting.release(self.store, study, lease)
                 return True
             self.trials_run += 1
             stopped = self.stopping.is_set()
-            settle(self.store, study, optuna_study, finished[0], requeue=stopped)
+            if not accounting.settle(
+                self.store, study, optuna_study, finished[0], lease, requeue=stopped
+            ):
+                log.warning(
+                    "study=%s: this worker's lease had expired; trial %d was retried elsewhere",
+                    study.name,
+                    finished[0].number,
+                )
         except Exception as exc:
             if caused_by_outage(exc):  # settle the claimed slot once the database is back
-                self._interrupted = (study, optuna_study, self._current[1])
+                self._interrupted = (study, lease, optuna_study, self._current[1])
             elif deleted(self.store, study):  # under our feet: nothing left to account for
                 self._studies.pop(study.id, None)
                 log.warning("study=%s was deleted; its running trial is dropped", study.name)
@@ -257,11 +280,13 @@ class Worker:
 def tracked(
     worker: Worker, study_id: int, objective: Callable[[optuna.Trial], float]
 ) -> Callable[[optuna.Trial], float]:
-    """The objective, first telling the worker which trial it runs (the workers table shows
-    who runs what)."""
+    """The objective, first recording which trial the worker runs: on its lease (the trial a
+    dead worker leaves behind) and in the workers table (who runs what)."""
 
     def run(trial: optuna.Trial) -> float:
         worker._current = (study_id, trial.number)
+        if worker._lease is not None:
+            worker.store.leases.bind(worker._lease.id, trial._trial_id, trial.number)
         return objective(trial)
 
     return run

@@ -8,6 +8,7 @@ import time
 import optuna
 import pytest
 
+from schedsearch.core.formatting import format_best
 from schedsearch.core.records import TrialRecord
 from schedsearch.core.schedules import Constant, Cosine, OneCycle, ScheduleBase, Step
 from schedsearch.core.spec import StudySpec
@@ -155,3 +156,24 @@ def test_best_config_of_sgd_names_its_momentum(store: Store) -> None:
         "nesterov": True,
     }
     assert "lr_scheduler.StepLR(" in best["code"] and "CosineAnnealingLR" not in best["code"]
+
+
+def test_a_minimize_study_reports_its_lowest_value(store: Store) -> None:
+    """Status, best config and the words around them follow the spec's metric and direction;
+    trials are told as a worker tells them, the best value recorded as it records it."""
+    spec = StudySpec(
+        name="loss", trainer="external", metric="val_loss", direction="minimize", n_trials=5
+    )
+    study = lifecycle.submit(store, spec)
+    for schedule, value in ((Step(), 0.5), (Cosine(), 0.2), (Constant(), 0.7)):
+        add(store, study, schedule, value, base_lr=value)
+        store.slots.record_value(study.id, value)
+    add(store, study, OneCycle(), 0.01, state=States.PRUNED)  # lower, but pruned
+    status = study_status(store, study.id)
+    assert status["best_value"] == 0.2
+    assert (status["metric"], status["direction"]) == ("val_loss", "minimize")
+    best = best_config(store, study)
+    assert best is not None
+    assert (best["value"], best["trial_number"], best["base_lr"]) == (0.2, 1, 0.2)
+    assert (best["metric"], best["direction"]) == ("val_loss", "minimize")
+    assert format_best(best).startswith("best: trial 1, val_loss 0.2000")

@@ -97,8 +97,8 @@ def test_a_hyperband_replay_is_the_same_every_time() -> None:
 # --- the hopeless rule and the fidelity (budget) policy, on synthetic in-memory studies -------
 
 
-def _study(pruner: optuna.pruners.BasePruner) -> optuna.Study:
-    return optuna.create_study(direction="maximize", pruner=pruner)
+def _study(pruner: optuna.pruners.BasePruner, direction: str = "maximize") -> optuna.Study:
+    return optuna.create_study(direction=direction, pruner=pruner)
 
 
 def _finished(
@@ -151,6 +151,30 @@ def test_hopeless_spares_everyone_with_nothing_to_compare() -> None:
     study = _study(HopelessPruner(warmup=1, share=0.5))
     assert not _running(study, {1: 0.0, 2: 0.0})  # the first trial: no best to fall short of
     assert not HopelessPruner().prune(study, optuna.trial.create_trial(state=States.RUNNING))
+
+
+def test_hopeless_spares_every_finite_loss_of_a_minimised_metric() -> None:
+    """A loss has no zero for "learned nothing": only a broken run is hopeless."""
+    study = _study(HopelessPruner(warmup=2, share=0.5), direction="minimize")
+    _finished(study, {1: 0.3, 2: 0.1}, 0.1)
+    assert not _running(study, {1: 2.0, 2: 1.5})  # 15x the best loss: slow, not hopeless
+    assert not _running(study, {1: 0.05, 2: 0.01})  # below the best: the best so far
+    assert _running(study, {1: float("nan")})  # broken: at once, warm-up or not
+    assert _running(study, {1: 0.5, 2: float("inf")})
+    schedule = Constant().model_dump(mode="json")
+    curves = [
+        Curve(schedule, {1: 0.5, 2: 0.3}, 0.3),
+        Curve(schedule, {1: 0.9, 2: float("nan")}, None),
+        Curve(schedule, {1: 3.0, 2: 2.0}, 2.0),
+    ]
+    assert replay(HopelessPruner(), curves, epochs=3, direction="minimize") == ({1}, 6)
+
+
+def test_hopeless_ratio_needs_a_positive_best() -> None:
+    """Maximising a negative metric (a negated loss): half the best is no bar."""
+    study = _study(HopelessPruner(warmup=1, share=0.5))
+    _finished(study, {1: -1.0}, -1.0)
+    assert not _running(study, {1: -1.0}) and not _running(study, {1: -3.0})
 
 
 @pytest.mark.parametrize(("epochs", "rungs"), [(4, [1]), (9, [1, 3]), (25, [3, 8]), (1, [])])
@@ -211,6 +235,20 @@ def test_fidelity_never_cuts_by_rank_before_min_trials_completed() -> None:
     assert _running(study, {1: SLOW, 2: SLOW, 3: SLOW})
     fewer = _fidelity_study(MONOTONE, min_trials=13)
     assert not _running(fewer, {1: SLOW, 2: SLOW, 3: SLOW})
+
+
+def test_fidelity_keeps_the_lowest_third_of_a_minimised_metric() -> None:
+    """The same study as a loss (1 - accuracy): the rank cut keeps the lowest values."""
+    study = _study(FidelityPruner(EPOCHS), direction="minimize")
+    for rank, final in zip(MONOTONE, FINALS, strict=True):
+        early = {s: 1 - _early(rank) for s in range(1, 4)}
+        _finished(study, early | {s: 1 - final for s in range(4, EPOCHS + 1)}, 1 - final)
+    assert study.pruner.predictive(study, 3)
+    slow = 1 - SLOW  # last of the 12
+    assert _running(study, {1: slow, 2: slow, 3: slow})
+    assert not _running(study, {1: slow, 2: slow, 3: 1 - _early(8)})  # 4th lowest: kept
+    assert _running(study, {1: slow, 2: slow, 3: 1 - _early(7)})
+    assert not _running(study, {1: 0.5, 2: 0.5, 3: 0.4})  # the best so far
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,7 @@ from schedsearch.core.space import SampledSchedule, as_params, suggest
 from schedsearch.core.spec import StudySpec
 from schedsearch.search import lifecycle, rerun
 from schedsearch.search.plan import centred_range
-from schedsearch.search.rerun import SALT, fresh_seeds, lift
+from schedsearch.search.rerun import SALT, fresh_seeds, lift, rank
 from schedsearch.store import Store, StudyInfo
 
 States = optuna.trial.TrialState
@@ -215,6 +215,25 @@ def test_lift_pairs_the_pick_and_the_recipe_by_seed() -> None:
     assert out["value"] == pytest.approx(0.8 - 0.55)  # the means' difference
     assert out["runs"] == 2  # seeds 1 and 3 paired: 0.9 - 0.5 and 0.7 - 0.6
     assert out["std"] == pytest.approx(statistics.stdev([0.4, 0.1]))
+
+
+def test_rank_puts_the_best_mean_first_in_the_study_direction() -> None:
+    """Candidates without a mean yet come last either way."""
+    high, low = _candidate([1], [0.9], number=1), _candidate([1], [0.2], number=2)
+    pending = _candidate([], [], number=3)
+    accuracy = StudySpec()
+    loss = StudySpec(trainer="external", metric="val_loss", direction="minimize")
+    assert [c["trial_number"] for c in rank([pending, low, high], accuracy)] == [1, 2, 3]
+    assert [c["trial_number"] for c in rank([pending, high, low], loss)] == [2, 1, 3]
+
+
+def test_lift_of_a_minimised_metric_is_positive_when_the_pick_is_lower() -> None:
+    pick = _candidate([1, 2], [0.2, 0.4], number=5)
+    recipe = _candidate([1, 2], [0.5, 0.6], recipe="step", number=2)
+    out = lift([pick, recipe], maximize=False)
+    assert out is not None and out["recipe_mean"] == pytest.approx(0.55)
+    assert out["value"] == pytest.approx(0.55 - 0.3)  # the recipe's mean less the pick's
+    assert out["std"] == pytest.approx(statistics.stdev([0.3, 0.2])) and out["runs"] == 2
 
 
 def test_lift_is_none_without_a_folklore_candidate_with_a_mean() -> None:

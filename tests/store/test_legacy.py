@@ -25,6 +25,7 @@ def test_a_version_1_database_is_upgraded_in_place(tmp_path) -> None:
         for later in ("budget", "spent"):  # and none of what later revisions added
             connection.exec_driver_sql(f"ALTER TABLE schedsearch_studies DROP COLUMN {later}")
         connection.exec_driver_sql("DROP TABLE schedsearch_range_tests")
+        connection.exec_driver_sql("DROP TABLE schedsearch_leases")
         connection.exec_driver_sql(f"DROP TABLE {VERSION_TABLE}")
         connection.exec_driver_sql(
             "CREATE TABLE schedsearch_meta (key VARCHAR(64) PRIMARY KEY, value VARCHAR(255))"
@@ -44,6 +45,6 @@ def test_a_version_1_database_is_upgraded_in_place(tmp_path) -> None:
     assert "schedsearch_meta" not in inspector.get_table_names()
     with engine.connect() as connection:
         version = connection.exec_driver_sql(f"SELECT version_num FROM {VERSION_TABLE}").all()
-    assert version == [(schema.HEAD,)] and schema.HEAD == "0003"
+    assert version == [(schema.HEAD,)] and schema.HEAD == "0004"
     store.close()
     engine.dispose()

@@ -6,12 +6,14 @@ from concurrent.futures import ThreadPoolExecutor
 
 import optuna
 import pytest
+import sqlalchemy as sa
 
 from schedsearch.core.errors import StudyExists, StudyNotFound
 from schedsearch.core.records import TrialRecord
 from schedsearch.core.spec import StudySpec
 from schedsearch.core.states import StudyStatus
 from schedsearch.store import Store
+from schedsearch.store.studies import TABLE
 
 
 @pytest.fixture
@@ -61,6 +63,28 @@ def test_best_value_only_rises_and_failures_count(store: Store) -> None:
         store.slots.record_value(study.id, value)
     assert store.studies.get(study.id).best_value == 0.9
     assert [store.slots.record_failure(study.id) for _ in range(3)] == [1, 2, 3]
+
+
+def test_best_value_follows_the_study_direction(store: Store) -> None:
+    """A minimised metric keeps its lowest value, and its Optuna study minimises; a spec stored
+    before ``direction`` existed keeps maximising."""
+    loss = store.studies.create(
+        _spec("loss", trainer="external", metric="val_loss", direction="minimize")
+    )
+    assert store.trials.optuna_study(loss).direction == optuna.study.StudyDirection.MINIMIZE
+    old = store.studies.create(_spec("old"))
+    before = {
+        k: v
+        for k, v in old.spec.stored_form().items()
+        if k not in ("trainer", "metric", "direction")
+    }
+    with store.db.engine.begin() as connection:
+        connection.execute(sa.update(TABLE).where(TABLE.c.id == old.id).values(spec=before))
+    for value in (0.5, 0.2, 0.7):
+        store.slots.record_value(loss.id, value)
+        store.slots.record_value(old.id, value)
+    assert store.studies.get(loss.id).best_value == 0.2
+    assert store.studies.get(old.id).best_value == 0.7
 
 
 def test_transition_only_from_the_given_statuses(store: Store) -> None:
