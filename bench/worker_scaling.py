@@ -19,21 +19,21 @@ Run as ``.venv/bin/python bench/worker_scaling.py [--quick] [--sleep S] [--json 
    5,000 finished trials, 50 timed iterations (after 3 untimed ones) of the storage operations
    ``Worker._turn`` (schedsearch/worker/loop.py) performs per trial when it serves one study,
    each timed on its own, in its order: ``store.studies.get`` (``_serving``),
-   ``store.slots.claim`` (which returns the claimed study), then what ``_run_trial``'s
-   ``study.optimize(n_trials=1)`` does: Optuna's own ``fail_stale_trials`` (it runs before every
-   trial when heartbeats are on), ``study.ask``, the heartbeat recorded when the trial starts,
-   the objective's ``suggest_float``, ``report`` and ``should_prune``, ``study.tell`` and the
-   ``storage.get_trial`` that feeds optimize's callbacks; and last ``worker.settle.settle``'s
-   ``store.slots.record_value`` (COMPLETE trials: the study's best value) and
+   ``store.leases.claim`` (the slot and its lease; it returns the claimed study), then what
+   ``_run_trial``'s ``study.optimize(n_trials=1)`` does: ``study.ask``, the lease bound to the
+   trial when it starts, the objective's ``suggest_float``, ``report`` and ``should_prune``,
+   ``study.tell`` and the ``storage.get_trial`` that feeds optimize's callbacks; and last
+   ``search.accounting.settle``'s lease end and ``store.slots.record_value`` (COMPLETE trials:
+   the study's best value) and
    ``store.studies.get`` after the trial (``lifecycle.conclude`` follows only once ``claimed >=
    n_trials``). The headline figure is the core sequence claim + ask + suggest + report +
    should_prune + tell; the sum of all of the above is printed beside it. Two operations are
    not per trial and are timed on their own (50 calls after 3 untimed):
-   ``store.heartbeats.fail_stale``, which the worker runs at most once per heartbeat interval
+   ``search.accounting.reap``, which the worker runs at most once per heartbeat interval
    (30 s) per study, and ``lifecycle.conclude`` (on an unfinished study: one
    ``store.trials.counts`` query), which it runs when a study's slots are all claimed. Then, as
    a check on the sum, 50 calls of ``Worker._turn`` itself with an objective that does no work
-   (its first, untimed turn runs ``fail_stale``; the timed ones fall inside the 30 s interval,
+   (its first, untimed turn runs ``reap``; the timed ones fall inside the 30 s interval,
    as in production). The first 100 trials go in through ``study.add_trials``; the rest in
    bulk through Optuna's ORM models (bench/prefill.py, which reads every trial back and checks
    it), since ``add_trials`` takes ~12-25 ms per trial on PostgreSQL; then ``VACUUM ANALYZE``,
@@ -76,7 +76,8 @@ import sqlalchemy as sa
 from optuna.distributions import FloatDistribution
 
 from schedsearch.core.spec import StudySpec
-from schedsearch.search import lifecycle
+from schedsearch.core.states import LeaseState
+from schedsearch.search import accounting, lifecycle
 from schedsearch.search.strategy import make_pruner, make_sampler
 from schedsearch.store import Store, StudyInfo
 from schedsearch.worker.loop import Worker, WorkerOptions
@@ -97,39 +98,39 @@ T = TypeVar("T")
 OPS = (
     "get",
     "claim",
-    "optuna_stale",
     "ask",
-    "heartbeat",
+    "bind",
     "suggest_float",
     "report",
     "should_prune",
     "tell",
     "callback_read",
+    "lease_end",
     "record_value",
     "get_after",
 )
 CORE = ("claim", "ask", "suggest_float", "report", "should_prune", "tell")  # the goal figure
-# Not per trial: fail_stale once per heartbeat interval per study, conclude once a study's slots
+# Not per trial: reap once per heartbeat interval per study, conclude once a study's slots
 # are all claimed. Timed on their own.
-AMORTISED = ("fail_stale", "conclude")
+AMORTISED = ("reap", "conclude")
 LABELS = {
     "get": "store.studies.get (serving)",
-    "claim": "store.slots.claim",
-    "optuna_stale": "fail_stale_trials (in optimize)",
+    "claim": "store.leases.claim",
     "ask": "study.ask",
-    "heartbeat": "heartbeat at trial start",
+    "bind": "store.leases.bind at trial start",
     "suggest_float": "trial.suggest_float",
     "report": "trial.report",
     "should_prune": "trial.should_prune",
     "tell": "study.tell",
     "callback_read": "get_trial for callbacks (in optimize)",
+    "lease_end": "store.leases.end (settle)",
     "record_value": "store.slots.record_value (COMPLETE trials)",
     "get_after": "store.studies.get (after the trial)",
-    "fail_stale": "store.heartbeats.fail_stale",
+    "reap": "search.accounting.reap",
     "conclude": "lifecycle.conclude",
 }
 AMORTISED_NOTE = {
-    "fail_stale": "per heartbeat interval (30 s) per study, not per trial",
+    "reap": "per heartbeat interval (30 s) per study, not per trial",
     "conclude": "store.trials.counts on an unfinished study: once claimed >= n_trials, "
     "not per trial",
 }
@@ -385,32 +386,33 @@ def measure_storage(
     )
 
     def one_trial(times: dict[str, list[float]]) -> None:
-        # Worker._turn -> _serving (serving one study); _fail_stale is skipped inside the interval
+        # Worker._turn -> _serving (serving one study); reaping is skipped inside the interval
         _timed(times, "get", store.studies.get, study.name)
-        claimed = _timed(times, "claim", store.slots.claim, study.id)
-        if claimed is None:
+        leased = _timed(times, "claim", store.leases.claim, study.id, "bench", 120)
+        if leased is None:
             raise SystemExit("FAILED: claim() refused a slot during the storage benchmark")
+        claimed, lease = leased
         # Worker._run_trial -> study.optimize(n_trials=1) -> optuna's _run_trial
-        _timed(times, "optuna_stale", optuna.storages.fail_stale_trials, handle)
         trial = _timed(times, "ask", handle.ask)
-        _timed(times, "heartbeat", store.optuna.record_heartbeat, trial._trial_id)
+        _timed(times, "bind", store.leases.bind, lease.id, trial._trial_id, trial.number)
         x = _timed(times, "suggest_float", trial.suggest_float, "x", 0.0, 1.0)
         _timed(times, "report", trial.report, x, 1)
         _timed(times, "should_prune", trial.should_prune)
         _timed(times, "tell", handle.tell, trial, x)
         _timed(times, "callback_read", store.optuna.get_trial, trial._trial_id)
-        # worker.settle.settle: the best value (COMPLETE trials), a cheap re-read;
+        # search.accounting.settle: the lease ends, the best value (COMPLETE trials), a re-read;
+        _timed(times, "lease_end", store.leases.end, lease.id, LeaseState.COMPLETE, x)
         # lifecycle.conclude only once claimed >= n_trials
         _timed(times, "record_value", store.slots.record_value, claimed.id, x)
         if _timed(times, "get_after", store.studies.get, claimed.id).claimed >= claimed.n_trials:
             raise SystemExit("FAILED: the storage benchmark's study ran out of slots")
 
     def amortised(times: dict[str, list[float]]) -> None:
-        _timed(times, "fail_stale", store.heartbeats.fail_stale, study)
+        _timed(times, "reap", accounting.reap, store, study)
         _timed(times, "conclude", lifecycle.conclude, store, study)
 
     times: dict[str, list[float]] = {op: [] for op in (*OPS, *AMORTISED)}
-    with warnings.catch_warnings():  # "Heartbeat ... supposed to be used with Study.optimize"
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for _ in range(WARMUP_ITERATIONS):
             one_trial({op: [] for op in OPS})
@@ -532,10 +534,8 @@ def print_storage(results: list[dict[str, Any]]) -> None:
         print(f"    ({AMORTISED_NOTE[op]})")
     print(
         "(* core: claim, ask, suggest, report, should_prune, tell. All ops: the core plus "
-        "store.studies.get before and after the trial, store.slots.record_value, and what "
-        "study.optimize adds "
-        "per trial: Optuna's "
-        "fail_stale_trials, the heartbeat at trial start and the get_trial for its callbacks. "
+        "store.studies.get before and after the trial, the lease bound and ended, "
+        "store.slots.record_value, and the get_trial study.optimize adds for its callbacks. "
         "Medians/p90 of per-trial sums. Pre-fill: "
         + ", ".join(
             f"{r['backend']} @{r['size']:,} {r['fill_s']:.1f} s "

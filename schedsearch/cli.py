@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import logging
 import sys
-import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -22,7 +21,6 @@ from schedsearch.client import Client, ClientError
 from schedsearch.core.errors import UserError
 from schedsearch.core.formatting import format_best, format_status
 from schedsearch.core.spec import StudySpec, error_line
-from schedsearch.core.states import StudyStatus
 from schedsearch.settings import Settings, variable
 
 app = typer.Typer(
@@ -328,26 +326,10 @@ def status(
     every: Annotated[float, typer.Option(min=0.2, help="seconds between polls")] = 2.0,
 ) -> None:
     """A study's progress; --watch shows a live progress bar until the study is over."""
-    client = Client(url, token)
-    info = client.status(study)
-    if watch:
-        from tqdm import tqdm
+    from schedsearch.client.progress import watch as watching
 
-        with tqdm(total=info["n_trials"], desc=info["name"], unit="trial") as bar:
-            while True:
-                bar.n = info["progress"]["finished"]
-                best = info["best_value"]
-                bar.set_postfix(
-                    status=info["status"],
-                    pruned=info["trials"]["pruned"],
-                    best="-" if best is None else f"{best:.4f}",
-                )
-                bar.refresh()
-                if not StudyStatus(info["status"]).active:
-                    break
-                time.sleep(every)
-                info = client.status(study)
-    typer.echo(format_status(info))
+    client = Client(url, token)
+    typer.echo(format_status(watching(client, study, every) if watch else client.status(study)))
 
 
 @app.command()
@@ -360,6 +342,27 @@ def best(
     """The best schedule found so far."""
     found = Client(url, token).best(study)
     typer.echo(found["code"] if code else format_best(found))
+
+
+@app.command(no_args_is_help=True)
+def agent(
+    study: StudyKey,
+    command: Annotated[list[str], typer.Argument(metavar="COMMAND", help="the trainer, after --")],
+    url: ApiUrl = None,
+    token: ApiToken = None,
+    max_trials: Annotated[int | None, typer.Option(min=1, help="exit after this many")] = None,
+    give_up: Annotated[
+        float | None, typer.Option(min=0, help="seconds to wait for an unreachable service")
+    ] = None,
+    max_failures: Annotated[
+        int, typer.Option(min=1, help="exit 1 after this many failed COMMANDs in a row")
+    ] = 3,
+) -> None:
+    """Run COMMAND once per trial of STUDY ("trainer": "external") leased from the service."""
+    from schedsearch.client.agent import AgentOptions, run_agent
+
+    options = AgentOptions(max_trials, give_up, max_failures)  # give_up None: wait for ever
+    raise typer.Exit(run_agent(Client(url, token), study, command, options))
 
 
 @db.command()
@@ -376,7 +379,7 @@ def upgrade(database_url: DatabaseUrl = None) -> None:
 def main() -> None:
     """Entry point: every input error becomes one line and exit code 2."""
     try:
-        app(standalone_mode=False)
+        sys.exit(app(standalone_mode=False) or 0)  # typer.Exit(n) comes back as n
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except typer.Abort:

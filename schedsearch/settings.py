@@ -17,6 +17,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEFAULT_DATABASE_URL = "sqlite:///./schedsearch.db"
 PREFIX = "SCHEDSEARCH_"
 SCOPES = ("read", "write", "admin")  # an API token's scope allows what the ones before it do
+# Where a worker can be told to pause (``fault_pause``, a test hook: schedsearch.worker.faults).
+FAULT_PHASES = ("after_claim", "dataset_load", "mid_epoch", "before_tell", "rerun")
 
 
 class Settings(BaseSettings):
@@ -46,7 +48,15 @@ class Settings(BaseSettings):
         False, description="serve /openapi.json, /docs and /redoc without the API token"
     )
     api_url: str = Field(
-        "http://127.0.0.1:8000", description="the service, for submit, status and best"
+        "http://127.0.0.1:8000", description="the service, for submit, status, best and agent"
+    )
+    trial: str | None = Field(
+        None,
+        description="the leased trial (JSON: trial and lease) that `schedsearch agent` hands to "
+        "its command, for `schedsearch.client.current_trial()`",
+    )
+    lease: str | None = Field(
+        None, description="the id of that trial's lease (set by the agent beside the trial)"
     )
     status_ttl: float = Field(
         1.0, ge=0.0, description="seconds a study's status may be served from the API's cache"
@@ -58,6 +68,13 @@ class Settings(BaseSettings):
     max_retry: int = Field(3, ge=0, description="retries of a dead worker's trial")
     worker_retention: int = Field(
         86400, ge=60, description="seconds a lost worker stays listed (then its row is deleted)"
+    )
+    fault_pause: str | None = Field(
+        None,
+        pattern=rf"^({'|'.join(FAULT_PHASES)}):[0-9]+(\.[0-9]+)?$",
+        description="test hook, PHASE:SECONDS: a worker logs 'fault pause at PHASE' and sleeps "
+        f"there ({', '.join(FAULT_PHASES)}), for the fault-matrix tests to kill it in that "
+        "phase; unset: does nothing",
     )
 
     @model_validator(mode="after")

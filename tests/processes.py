@@ -33,13 +33,14 @@ def cli(
     )
 
 
-def start_worker(url: str, *args: str) -> subprocess.Popen:
+def start_worker(url: str, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
+    """A worker process; ``env``: variables on top of ours (e.g. a fault-injection pause)."""
     return subprocess.Popen(
         [EXE, "worker", "--database-url", url, "--poll", "0.2", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
     )
 
 
@@ -65,9 +66,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def serve(db_url: str, token: str | None) -> tuple[subprocess.Popen, str]:
+def serve(
+    db_url: str, token: str | None, env_extra: dict[str, str] | None = None
+) -> tuple[subprocess.Popen, str]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "SCHEDSEARCH_API_TOKEN"}
+    env.update(env_extra or {})  # e.g. short heartbeats and grace periods
     if token:
         env["SCHEDSEARCH_API_TOKEN"] = token
     # A file, not a pipe: nobody reads the server's log while it runs, and a full pipe would

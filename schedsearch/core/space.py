@@ -109,6 +109,7 @@ DEFAULTS: dict[str, dict[str, Domain]] = {
         "patience": Int(0, 3),
         "threshold": Float(1e-4, 1e-2, log=True),
         "min_factor": Fixed(0.0),
+        "mode": Fixed("max"),  # "min" where the study minimises its metric (StudySpec)
     },
     # Hägele et al. cool down to zero over about a fifth of the run; a short trial may want a
     # longer cool-down, hence up to half.

@@ -176,22 +176,7 @@ class StudySpec(BaseModel):
 
     @model_validator(mode="after")
     def _external_is_trained_elsewhere(self) -> StudySpec:
-        """An external study's trials run in the caller's loop: built-in-only steps are off
-        (the range test needs our trainer; a re-run needs seeds we cannot set there)."""
-        if self.trainer == "builtin":
-            if self.metric != "val_accuracy" or self.direction != "maximize":
-                raise ValueError(
-                    "metric and direction are set by the built-in trainer (val_accuracy, "
-                    "maximize); choose them with trainer: external"
-                )
-            return self
-        if "rerun_top_k" in self.model_fields_set and self.rerun_top_k:
-            raise ValueError("rerun_top_k: re-runs need the built-in trainer (trainer: builtin)")
-        if self.label_noise:
-            raise ValueError("label_noise: applies to the built-in trainer's data only")
-        for field in ("lr_range_test", "rerun_top_k"):
-            object.__setattr__(self, field, type(getattr(self, field))(0))
-        return self
+        return _trained_elsewhere(self)
 
     def maximizes(self) -> bool:
         return self.direction == "maximize"
@@ -263,6 +248,11 @@ class StudySpec(BaseModel):
     def _resolve_space(self) -> SearchSpace:
         """The search space; a bad override raises ValueError naming its spec field."""
         overrides = dict(self.space)
+        if self.direction == "minimize" and (self.families is None or "plateau" in self.families):
+            # the plateau scheduler waits for its metric to stop falling, not rising
+            plateau = overrides.get("plateau", {})
+            if isinstance(plateau, dict):  # anything else is refused below, as it is
+                overrides["plateau"] = {"mode": "min", **plateau}
         base_lr = overrides.pop("base_lr", domain_json(DEFAULT_BASE_LR[self.optimizer]))
         raw = {"base_lr": base_lr, "params": overrides}
         if self.families is not None:
@@ -271,6 +261,25 @@ class StudySpec(BaseModel):
             return SearchSpace.model_validate(raw)
         except ValidationError as exc:
             raise ValueError(_space_error(exc)) from None
+
+
+def _trained_elsewhere(spec: StudySpec) -> StudySpec:
+    """An external study's trials run in the caller's loop: built-in-only steps are off (the
+    range test needs our trainer; a re-run needs seeds we cannot set there)."""
+    if spec.trainer == "builtin":
+        if spec.metric != "val_accuracy" or spec.direction != "maximize":
+            raise ValueError(
+                "metric and direction are set by the built-in trainer (val_accuracy, "
+                "maximize); choose them with trainer: external"
+            )
+        return spec
+    if "rerun_top_k" in spec.model_fields_set and spec.rerun_top_k:
+        raise ValueError("rerun_top_k: re-runs need the built-in trainer (trainer: builtin)")
+    if spec.label_noise:
+        raise ValueError("label_noise: applies to the built-in trainer's data only")
+    for field in ("lr_range_test", "rerun_top_k"):
+        object.__setattr__(spec, field, type(getattr(spec, field))(0))
+    return spec
 
 
 def _stored(info: ValidationInfo) -> bool:

@@ -1,17 +1,23 @@
-"""A Python client of the HTTP API (what ``schedsearch submit/status/best`` use).
+"""A Python client of the HTTP API (what ``schedsearch submit/status/best/agent`` use).
 
 It needs httpx and pydantic only: no torch, Optuna or SQLAlchemy."""
 
 from __future__ import annotations
 
+import json
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import httpx
 
 from schedsearch.core.spec import NAME_PATTERN
 from schedsearch.settings import Settings
+
+if TYPE_CHECKING:
+    from schedsearch.client.trial import LeasedTrial
+
+LEASE_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
 
 
 class ClientError(RuntimeError):
@@ -44,6 +50,22 @@ def _segment(study: str | int) -> str:
     return quote(str(study), safe="")
 
 
+def _lease(lease_id: str) -> str:
+    """A lease id as one path segment (the service makes them URL-safe)."""
+    if not LEASE_ID.fullmatch(lease_id):
+        raise ValueError(f"{lease_id[:100]!r} is not a lease id")
+    return lease_id
+
+
+def _body(data: dict[str, Any]) -> dict[str, Any]:
+    """A JSON body that may hold NaN or infinity (httpx refuses them): the lease routes take a
+    non-finite value as a diverged trial, so it has to reach them."""
+    return {
+        "content": json.dumps(data).encode(),
+        "headers": {"Content-Type": "application/json"},
+    }
+
+
 class Client:
     def __init__(
         self, url: str | None = None, token: str | None = None, timeout: float = 30.0
@@ -52,8 +74,13 @@ class Client:
         if url is None or token is None:
             settings = Settings()
             url, token = url or settings.api_url, token if token is not None else settings.token
+        self.url, self.token, self.timeout = url, token or None, timeout
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._http = httpx.Client(base_url=url, headers=headers, timeout=timeout)
+
+    def copy(self) -> Client:
+        """Another client of the same service (its own connections, e.g. for a thread)."""
+        return Client(self.url, self.token or "", self.timeout)
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         try:
@@ -98,6 +125,44 @@ class Client:
 
     def healthz(self) -> dict[str, Any]:
         return self._call("GET", "/healthz")
+
+    # -- leased trials (docs/leases.md) ----------------------------------------------------
+
+    def trial(self, study: str | int, agent: str | None = None) -> LeasedTrial:
+        """Lease one trial of an external study (``with client.trial(...) as t:``); while
+        every remaining trial is out on lease, sleeps and asks again; StudyOver once the study
+        hands out no more."""
+        from schedsearch.client.trial import LeasedTrial
+
+        return LeasedTrial.ask(self, study, agent=agent)
+
+    def lease(self, study: str | int, agent: str | None = None) -> dict[str, Any]:
+        """One ask: ``outcome`` trial (with ``lease`` and ``trial``), wait or over."""
+        body = {"agent": agent} if agent else {}
+        return self._call("POST", f"/studies/{_segment(study)}/leases", json=body)
+
+    def lease_info(self, lease_id: str) -> dict[str, Any]:
+        return self._call("GET", f"/leases/{_lease(lease_id)}")
+
+    def heartbeat(self, lease_id: str) -> dict[str, Any]:
+        return self._call("POST", f"/leases/{_lease(lease_id)}/heartbeat")
+
+    def report(self, lease_id: str, epoch: int, value: float) -> dict[str, Any]:
+        """``{"prune": bool, "state": "running" | "failed"}``."""
+        body = _body({"epoch": epoch, "value": value})
+        return self._call("POST", f"/leases/{_lease(lease_id)}/report", **body)
+
+    def finish(
+        self,
+        lease_id: str,
+        state: str,
+        value: float | None = None,
+        reason: str | None = None,
+    ) -> dict[str, Any]:
+        """End a lease: ``complete`` (needs ``value``), ``pruned``, ``failed`` or ``released``
+        (handed back unfinished, to be tried again)."""
+        body = _body({"state": state, "value": value, "reason": reason})
+        return self._call("POST", f"/leases/{_lease(lease_id)}/finish", **body)
 
     def close(self) -> None:
         self._http.close()
