@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -177,3 +178,62 @@ def test_a_command_that_does_not_finish_fails_its_trial(service: Client, tmp_pat
         lease = service.lease_info(lease_id)
         assert lease["state"] == "failed"
         assert lease["reason"] == "command exited with code 3 without finishing its trial"
+
+
+# A COMMAND that trains "epochs" of 0.2 s; every third trial learns nothing and is pruned by
+# the study's hopeless rule, which it notes before its with-block finishes it as pruned.
+PRUNABLE = (
+    "import time\n"
+    "from schedsearch.client import current_trial\n"
+    "with current_trial() as t:\n"
+    "    for epoch in range(1, t.epochs + 1):\n"
+    "        time.sleep(0.2)\n"
+    "        value = 0.02 if t.number % 3 == 0 else 0.5 + epoch / 10\n"
+    "        try:\n"
+    "            t.report(epoch, value)\n"
+    "        except Exception:\n"
+    "            print(f'pruned trial {t.number} at epoch {epoch}')\n"
+    "            raise\n"
+)
+
+
+PRUNED_LINE = re.compile(r"^pruned trial (\d+) at epoch (\d+)$", re.MULTILINE)
+
+
+def test_twenty_trials_three_agents_one_killed_on_postgresql(pg_url: str, tmp_path: Path) -> None:
+    """Issue 15's end-to-end case: 3 agents work a 20-trial study while a fourth, killed with
+    SIGKILL mid-trial, leaves a lease that expires; its trial is retried by another agent and
+    the study still ends with exactly 20 finished; pruning decisions end trials early."""
+    server, url = serve(pg_url, TOKEN, BEATS)
+    try:
+        client = Client(url, TOKEN)
+        spec = {"name": "twenty", "trainer": "external", "epochs": 4, "n_trials": 20}
+        client.submit(spec | {"pruner": "hopeless", "families": ["cosine", "step"]})
+        pids = tmp_path / "victim.json"
+        victim = start_agent(url, "twenty", sys.executable, "-c", hanging(pids))
+        held = written(pids, victim)
+        victim.kill()
+        victim.communicate(timeout=30)
+        agents = [start_agent(url, "twenty", sys.executable, "-c", PRUNABLE) for _ in range(3)]
+        logs = [agent.communicate(timeout=400)[0] for agent in agents]
+        assert [agent.returncode for agent in agents] == [0, 0, 0], logs
+        assert not alive(held["pid"])
+        dead = client.lease_info(held["lease"])
+        assert dead["state"] == "expired"
+        info = client.status("twenty")
+        assert info["status"] == "completed" and info["progress"]["finished"] == 20
+        assert info["trials"]["complete"] + info["trials"]["pruned"] == 20
+        assert info["trials"]["running"] == info["trials"]["waiting"] == 0
+        pruned = [m for log in logs for m in PRUNED_LINE.findall(log)]
+        assert pruned and info["trials"]["pruned"] == len(pruned)
+        trials = client.trials("twenty", limit=100)["items"]
+        killed = next(t for t in trials if t["number"] == dead["trial_number"])
+        assert killed["state"] == "fail"  # the dead agent's trial, failed and queued again
+        retried = [t for t in trials if t["params"] == killed["params"] and t is not killed]
+        assert retried and retried[0]["state"] in ("complete", "pruned")
+        for trial in trials:  # a pruned trial stopped before its last epoch
+            if trial["state"] == "pruned":
+                assert max(map(int, trial["intermediate_values"])) < 4
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
