@@ -37,7 +37,8 @@ def states(store: Store, name: str) -> Counter:
 def test_four_workers_end_with_exactly_n_trials(db_url: str) -> None:
     store = Store(db_url)
     new_study(store, "race", n_trials=40, pruner="none")
-    workers = [start_worker(db_url, "--idle-exit", "2") for _ in range(4)]
+    # idle-exit outlasts the range test the first worker runs while the others wait for it
+    workers = [start_worker(db_url, "--idle-exit", "6") for _ in range(4)]
     logs = finish(workers)
     ran = [int(m.group(2)) for log in logs for m in TRIAL_LINE.finditer(log)]
     assert len(ran) == 40 and len(set(ran)) == 40, "a trial ran twice or went missing"
