@@ -14,7 +14,6 @@ from api.auth import require_token, require_write
 from api.deps import LeasingDep, OwnerDep
 from api.errors import BAD_BODY
 from api.lease_schemas import AskOut, FinishIn, LeaseOut, ReportIn, ReportOut
-from schedsearch.core.records import TrialRecord
 from schedsearch.reports.results import config_of
 from schedsearch.search.leased import Asked, Leasing
 from schedsearch.store import Lease
@@ -52,15 +51,15 @@ def asked_out(leasing: Leasing, asked: Asked) -> dict[str, Any]:
     if asked.outcome == "wait":
         out["retry_after"] = asked.retry_after
         out["detail"] = "every remaining trial is out on lease; ask again later"
-    if asked.lease is not None and asked.trial is not None:
-        trial = TrialRecord.of(asked.trial.user_attrs)
-        assert trial.base_lr is not None
+    if asked.lease is not None and asked.record is not None:
+        record = asked.record
+        assert record.base_lr is not None
         out["lease"] = lease_out(leasing, asked.lease)
         out["trial"] = {
             "study": study.name,
             "study_id": study.id,
-            "number": asked.trial.number,
-            **config_of(study.spec, trial.config(), trial.base_lr),
+            "number": asked.number,
+            **config_of(study.spec, record.config(), record.base_lr),
         }
     return out
 

@@ -45,7 +45,8 @@ class Asked:
     outcome: str
     study: StudyInfo
     lease: Lease | None = None
-    trial: optuna.trial.FrozenTrial | None = None
+    number: int | None = None  # the trial's, and its schedule and base LR
+    record: TrialRecord | None = None
     retry_after: float = 0.0
 
 
@@ -99,11 +100,11 @@ class Leasing:
             return Asked("wait", study, retry_after=self._wait(study))
         study, lease = claimed
         try:
-            trial = self._sample(study, lease)
+            number, record = self._sample(study, lease)
         except BaseException:
             accounting.release(self.store, study, lease, reason="sampling failed")
             raise
-        return Asked("trial", study, lease, trial)
+        return Asked("trial", study, lease, number, record)
 
     def _wait(self, study: StudyInfo) -> float:
         """Seconds until a slot may come back: the first lease's expiry, within reason."""
@@ -113,21 +114,22 @@ class Leasing:
         left = (soonest - now()).total_seconds()
         return float(min(max(1.0, left), self.store.heartbeats.interval))
 
-    def _sample(self, study: StudyInfo, lease: Lease) -> optuna.trial.FrozenTrial:
+    def _sample(self, study: StudyInfo, lease: Lease) -> tuple[int, TrialRecord]:
         """Ask Optuna now (sampling sees every trial told so far), record the schedule, and
         bind the trial to the lease."""
         handle = self.handle(study)
         trial = handle.ask()
         try:
             sampled = suggest(trial, plan_of(study.spec, None).space)
-            TrialRecord(
+            record = TrialRecord(
                 schedule=sampled.schedule.model_dump(mode="json"), base_lr=sampled.base_lr
-            ).write(trial)
+            )
+            record.write(trial)
             self.store.leases.bind(lease.id, trial._trial_id, trial.number)
         except BaseException:
             handle.tell(trial, state=OptunaState.FAIL)
             raise
-        return self.store.optuna.get_trial(trial._trial_id)
+        return trial.number, record
 
     # -- the holder's calls ---------------------------------------------------------------
 
@@ -170,8 +172,9 @@ class Leasing:
         if epoch in trial.intermediate_values:  # a retried report: the answer it had
             return lease.prune_step is not None and epoch >= lease.prune_step, "running"
         self.store.optuna.set_trial_intermediate_value(lease.trial_id, epoch, value)
+        trial.intermediate_values[epoch] = value  # as stored: no second read of the trial
         handle = self.handle(study)
-        prune = handle.pruner.prune(handle, self.store.optuna.get_trial(lease.trial_id))
+        prune = handle.pruner.prune(handle, trial)
         if prune:
             self.store.leases.mark_prune(lease.id, epoch)
         return prune, "running"
@@ -199,16 +202,15 @@ class Leasing:
         handle = self.handle(study)
         diverged = (reason or "").startswith("diverged")
         try:
-            if diverged:
-                TrialRecord(diverged=reason).write(optuna.trial.Trial(handle, lease.trial_id))
-            handle.tell(
+            for key, attr in TrialRecord(diverged=reason).attrs().items() if diverged else ():
+                self.store.optuna.set_trial_user_attr(lease.trial_id, key, attr)
+            trial = handle.tell(  # the trial as it ended: no read of it here
                 lease.trial_number,
                 value if state == "complete" else None,
                 state=FINISHES[state],
             )
         except (ValueError, optuna.exceptions.UpdateFinishedTrialError):
             raise LeaseConflict(f"lease {lease.id[:64]!r}: its trial has already ended") from None
-        trial = self.store.optuna.get_trial(lease.trial_id)
         settled = accounting.settle(
             self.store,
             study,
