@@ -93,16 +93,20 @@ def wait_until(ready: Callable[[], bool], timeout: float, what: str) -> None:
 
 @contextmanager
 def serving(
-    url: str, env: dict[str, str] | None = None, workers: int = 1
+    url: str, env: dict[str, str] | None = None, workers: int = 1, log: Path | None = None
 ) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
-    """``schedsearch serve`` in a subprocess; yields its port and process once it accepts."""
+    """``schedsearch serve`` in a subprocess; yields its port and process once it accepts
+    (``log``: its output goes there)."""
     port = free_port()
+    output = log.open("wb") if log is not None else subprocess.DEVNULL
     server = subprocess.Popen(
         [EXE, "serve", "--port", str(port), "--database-url", url, "--workers", str(workers)],
         env={**os.environ, **(env or {})},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=output,
+        stderr=subprocess.STDOUT if log is not None else subprocess.DEVNULL,
     )
+    if not isinstance(output, int):
+        output.close()  # the server writes to its own copy
 
     def accepts() -> bool:
         if server.poll() is not None:
@@ -139,6 +143,15 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     raise SystemExit(f"no VmRSS for pid {pid}")
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used so far, from /proc; 0 once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def ratio(value: float, baseline: float) -> str:

@@ -190,7 +190,7 @@ class StudySpec(BaseModel):
         self._space = self._resolve_space()
         if self.budget_epochs is not None:
             if "rerun_top_k" not in self.model_fields_set:
-                object.__setattr__(self, "rerun_top_k", self._rerun_top_k_within_budget())
+                object.__setattr__(self, "rerun_top_k", _rerun_top_k_within_budget(self))
             least = self.epochs + self.rerun_epochs()
             if self.budget_epochs < least:
                 raise ValueError(
@@ -206,16 +206,6 @@ class StudySpec(BaseModel):
             object.__setattr__(self, "rerun_top_k", self.n_trials)  # a default fits itself
             self._budget_sets_n_trials()  # fewer re-runs leave the search more
         return self
-
-    def _rerun_top_k_within_budget(self) -> int:
-        """The default top k under a budget: as many as let the re-runs (k + 1 configs, each
-        ``rerun_seeds`` times) take at most RERUN_SHARE of it, up to the default; 0 (no
-        re-runs) when not even one fits. A small budget is better spent searching."""
-        assert self.budget_epochs is not None
-        if self.trainer == "external":
-            return 0
-        configs = int(RERUN_SHARE * self.budget_epochs / (self.rerun_seeds * self.epochs))
-        return max(0, min(self.rerun_top_k, configs - 1))
 
     def _budget_sets_n_trials(self) -> None:
         """Without n_trials, the budget decides the count (at most one trial per epoch)."""
@@ -247,12 +237,7 @@ class StudySpec(BaseModel):
 
     def _resolve_space(self) -> SearchSpace:
         """The search space; a bad override raises ValueError naming its spec field."""
-        overrides = dict(self.space)
-        if self.direction == "minimize" and (self.families is None or "plateau" in self.families):
-            # the plateau scheduler waits for its metric to stop falling, not rising
-            plateau = overrides.get("plateau", {})
-            if isinstance(plateau, dict):  # anything else is refused below, as it is
-                overrides["plateau"] = {"mode": "min", **plateau}
+        overrides = _with_plateau_mode(self)
         base_lr = overrides.pop("base_lr", domain_json(DEFAULT_BASE_LR[self.optimizer]))
         raw = {"base_lr": base_lr, "params": overrides}
         if self.families is not None:
@@ -261,6 +246,28 @@ class StudySpec(BaseModel):
             return SearchSpace.model_validate(raw)
         except ValidationError as exc:
             raise ValueError(_space_error(exc)) from None
+
+
+def _rerun_top_k_within_budget(spec: StudySpec) -> int:
+    """The default top k under a budget: as many as let the re-runs (k + 1 configs, each
+    ``rerun_seeds`` times) take at most RERUN_SHARE of it, up to the default; 0 (no re-runs)
+    when not even one fits. A small budget is better spent searching."""
+    assert spec.budget_epochs is not None
+    if spec.trainer == "external":
+        return 0
+    configs = int(RERUN_SHARE * spec.budget_epochs / (spec.rerun_seeds * spec.epochs))
+    return max(0, min(spec.rerun_top_k, configs - 1))
+
+
+def _with_plateau_mode(spec: StudySpec) -> dict[str, Any]:
+    """The space overrides; where the study minimises its metric, the plateau scheduler waits
+    for it to stop falling, not rising (unless the spec says otherwise)."""
+    overrides = dict(spec.space)
+    if spec.direction == "minimize" and (spec.families is None or "plateau" in spec.families):
+        plateau = overrides.get("plateau", {})
+        if isinstance(plateau, dict):  # anything else is refused as it is
+            overrides["plateau"] = {"mode": "min", **plateau}
+    return overrides
 
 
 def _trained_elsewhere(spec: StudySpec) -> StudySpec:

@@ -9,6 +9,9 @@ for dead: the reaper has settled it, and the holder does nothing more.
 from __future__ import annotations
 
 import contextlib
+import math
+import time
+from collections.abc import Collection
 from datetime import datetime, timedelta
 
 import optuna
@@ -17,7 +20,7 @@ from optuna.trial import TrialState as OptunaState
 
 from schedsearch.core.states import LeaseState
 from schedsearch.search import lifecycle
-from schedsearch.store import Lease, Store, StudyInfo
+from schedsearch.store import Lease, Store, StudyInfo, StudyNotFound
 from schedsearch.store.heartbeats import unspent
 
 ENDS = {
@@ -94,30 +97,67 @@ def reap(store: Store, study: StudyInfo) -> int:
     RUNNING without any lease (a holder killed between asking for its trial and recording it
     on its lease); how many leases were reaped.
 
-    A dead holder's trial is failed and queued again (up to ``max_retry`` times); one that had
-    finished before its holder died is counted as finished; a lease without a trial just gives
-    its slot back.
+    A dead holder's trial is failed and queued again (up to ``max_retry`` times; not in a
+    study that hands out trials no more: cancelled or failed); one that had finished before
+    its holder died is counted as finished; a lease without a trial just gives its slot back.
     """
     expired = store.leases.expire(study.id)
+    retry = study.status.active
     for lease in expired:
         if lease.trial_id is None:
             store.slots.release(study.id, refund=lease.cost)
             continue
         trial = fail_running(store, lease.trial_id)
-        account(store, study, store.heartbeats.handle(study), trial, requeue=True)
+        handle = store.heartbeats.handle(study)
+        account(store, study, handle, trial, requeue=retry, failure=False)
     _fail_orphans(store, study)
     return len(expired)
+
+
+def reap_overdue(store: Store, served: Collection[int] = ()) -> None:
+    """Reap every study that holds an expired lease, but those in ``served`` (their workers'
+    turns reap them): a study cancelled or failed while a holder ran its trial is served no
+    more, and its dead holders' trials would otherwise stay RUNNING and their slots out."""
+    for study_id in store.leases.overdue_studies():
+        if study_id not in served:
+            with contextlib.suppress(StudyNotFound):  # deleted meanwhile
+                reap(store, store.studies.get(study_id))
+
+
+class Reaper:
+    """Reaps at most once per heartbeat interval per study: no lease can expire faster. One
+    per worker and per API process (a second reaper racing is harmless: each lease is
+    expired by one UPDATE)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._last: dict[int | None, float] = {}  # None: the studies not served
+
+    def _due(self, key: int | None) -> bool:
+        if time.monotonic() - self._last.get(key, -math.inf) < self.store.heartbeats.interval:
+            return False
+        self._last[key] = time.monotonic()
+        return True
+
+    def reap(self, study: StudyInfo) -> None:
+        if self._due(study.id):
+            reap(self.store, study)
+
+    def reap_others(self, served: Collection[int]) -> None:
+        """The studies not in ``served`` that hold an expired lease (``reap_overdue``)."""
+        if self._due(None):
+            reap_overdue(self.store, served)
 
 
 def _fail_orphans(store: Store, study: StudyInfo) -> None:
     """RUNNING trials no active lease holds, started over a lease's length ago. Their lease
     gave its slot back when it expired (it had no trial yet), so only the trial is failed,
-    and its parameters are queued again."""
+    and its parameters are queued again (in a study still active)."""
     held = {lease.trial_id for lease in store.leases.active(study.id)}
     # Optuna stamps trials with naive local time.
     before = datetime.now() - timedelta(seconds=store.heartbeats.grace_period)
     for trial_id, started in store.trials.running(study):
         if trial_id not in held and started is not None and started < before:
             trial = fail_running(store, trial_id)
-            if trial.state == OptunaState.FAIL:
+            if trial.state == OptunaState.FAIL and study.status.active:
                 store.heartbeats.requeue(store.heartbeats.handle(study), trial)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import math
 import secrets
 import threading
-import time
 from dataclasses import dataclass, field
 
 import optuna
@@ -52,13 +51,15 @@ class Asked:
 
 @dataclass
 class Leasing:
-    """The process's Optuna handles per study, and when it last reaped each study's leases."""
+    """The process's Optuna handles per study, and its reaper of dead holders' leases."""
 
     store: Store
     seed_index: int = field(default_factory=lambda: secrets.randbelow(2**31 - 1) + 1)
     _handles: dict[int, optuna.Study] = field(default_factory=dict)
-    _reaped: dict[int, float] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self.reaper = accounting.Reaper(self.store)
 
     def handle(self, study: StudyInfo) -> optuna.Study:
         """The study with this process's sampler (its own seed) and the spec's pruner."""
@@ -71,13 +72,6 @@ class Leasing:
                 )
             return self._handles[study.id]
 
-    def reap(self, study: StudyInfo) -> None:
-        """Settle dead holders' leases, at most once per heartbeat interval per study."""
-        last = self._reaped.get(study.id, -math.inf)
-        if time.monotonic() - last >= self.store.heartbeats.interval:
-            self._reaped[study.id] = time.monotonic()
-            accounting.reap(self.store, study)
-
     # -- ask ------------------------------------------------------------------------------
 
     def ask(self, key: int | str, owner: str) -> Asked:
@@ -89,7 +83,7 @@ class Leasing:
             )
         if not study.status.active:
             return Asked("over", study)
-        self.reap(study)
+        self.reaper.reap(study)
         beats = self.store.heartbeats
         claimed = self.store.leases.claim(study.id, owner, beats.grace_period, study.spec.epochs)
         if claimed is None:

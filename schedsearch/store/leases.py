@@ -169,6 +169,18 @@ class Leases:
             ).all()
         return [Lease.of(row) for row in rows]
 
+    def overdue_studies(self) -> list[int]:
+        """The studies holding an active lease past its expiry (a dead holder's), whatever
+        their status: a study cancelled or failed meanwhile is served, and so reaped, no more
+        by its own turns (``accounting.reap_overdue``)."""
+        with self.db.reads.connect() as connection:
+            ids = connection.execute(
+                sa.select(TABLE.c.study_id)
+                .where(TABLE.c.state == ACTIVE, TABLE.c.expires_at < now())
+                .distinct()
+            ).scalars()
+            return sorted(ids)
+
     def active(self, study_id: int) -> list[Lease]:
         with self.db.reads.connect() as connection:
             rows = connection.execute(

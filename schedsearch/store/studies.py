@@ -9,6 +9,7 @@ from __future__ import annotations
 import builtins
 import functools
 import json
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,6 +25,7 @@ from schedsearch.store.database import Database, aware, now
 from schedsearch.store.tables import LeaseRow, RangeTestRow, StudyRow
 
 SLACK = 1e-9  # epochs: float sums of refunds must not refuse a trial that fits exactly
+DELETE_TRIES = 20  # of Optuna's delete_study, which can roll back quietly (``Studies.delete``)
 
 
 @dataclass(frozen=True)
@@ -216,8 +218,21 @@ class Studies:
         return result.rowcount == 1
 
     def delete(self, study: StudyInfo) -> None:
-        """Remove the study and its Optuna study (a re-run phase is deleted by its caller)."""
-        optuna.delete_study(study_name=study.name, storage=self.storage)
+        """Remove the study and its Optuna study (a re-run phase is deleted by its caller).
+
+        Optuna's ``delete_study`` deletes trial rows one by one (an ORM cascade) and ignores an
+        IntegrityError: a report that a running trial writes meanwhile rolls it all back, and
+        it returns as if done. So it is tried until the Optuna study is gone (else its workers
+        would train on, unaware), and our rows go only then."""
+        for attempt in range(DELETE_TRIES):
+            try:
+                optuna.delete_study(study_name=study.name, storage=self.storage)
+                self.storage.get_study_id_from_name(study.name)
+            except KeyError:  # gone
+                break
+            time.sleep(0.01 * attempt)
+        else:
+            raise RuntimeError(f"study {study.name!r}: its trials kept changing; not deleted")
         with self.db.engine.begin() as connection:
             connection.execute(sa.delete(RangeTestRow).where(RangeTestRow.study_id == study.id))
             connection.execute(sa.delete(LeaseRow).where(LeaseRow.study_id == study.id))

@@ -13,7 +13,6 @@ slot returns), and the worker exits; nothing is left RUNNING.
 from __future__ import annotations
 
 import contextlib
-import math
 import os
 import secrets
 import signal
@@ -31,18 +30,20 @@ import sqlalchemy as sa
 import torch
 
 from schedsearch.core.spec import StudySpec
+from schedsearch.core.states import LeaseState
 from schedsearch.engine.data import TensorData, load_dataset
 from schedsearch.engine.train import resolve_device
 from schedsearch.search import accounting, lifecycle
 from schedsearch.search.plan import Plan, plan_of
 from schedsearch.search.strategy import make_pruner, make_sampler
 from schedsearch.store import Lease, Store, StudyInfo, StudyNotFound, caused_by_outage
-from schedsearch.worker import calibrate
+from schedsearch.worker import calibrate, faults
 from schedsearch.worker.calibrate import RangeTestPending
 from schedsearch.worker.logs import log, log_trial
 from schedsearch.worker.objective import Objective
 from schedsearch.worker.settle import recover
 
+TAKEN = "study=%s: this worker's lease expired mid-trial; trial %s was failed and queued again (%s)"
 ObjectiveFactory = Callable[[StudyInfo, Callable[[], bool]], Callable[[optuna.Trial], float]]
 
 
@@ -82,9 +83,8 @@ class Worker:
         self.trials_run = 0
         self._studies: dict[int, tuple[optuna.Study, Callable[[optuna.Trial], float]]] = {}
         self._current: tuple[int | None, int | None] = (None, None)
-        self._stale_checked: dict[int, float] = {}
+        self.reaper = accounting.Reaper(store)
         self._lease: Lease | None = None  # the slot this worker holds
-        self._calibrating = False  # last turn found a study waiting on its range test
         # A trial cut short by a database outage: (study, lease, handle, trial number or None).
         self._interrupted: tuple[StudyInfo, Lease, optuna.Study | None, int | None] | None = None
 
@@ -128,8 +128,6 @@ class Worker:
                 if worked:
                     idle_since = time.monotonic()
                     continue
-                if self._calibrating:  # work is coming: waiting on it is not idling
-                    idle_since = time.monotonic()
                 idle = time.monotonic() - idle_since
                 if self.options.idle_exit is not None and idle >= self.options.idle_exit:
                     break
@@ -156,35 +154,25 @@ class Worker:
 
     # -- one turn -------------------------------------------------------------------------
 
-    def _serving(self) -> list[StudyInfo] | None:
-        """Studies to serve this turn, least progress first; None when ours is over (a study
-        is served with its re-run phase)."""
-        if self.options.study is None:
-            return self.store.studies.active()
-        study = self.store.studies.get(self.options.study)
-        if not study.status.active:
-            return None
-        if not study.spec.rerun_top_k or not study.exhausted:
-            return [study]  # no re-run phase can have begun: spare the query
-        return [study, *(p for p in self.store.studies.children(study.id) if p.status.active)]
-
     def _turn(self) -> bool | None:
         """Run at most one trial: True if one ran, False if there was nothing to claim."""
         if self._interrupted is not None:
             recover(self.store, *self._interrupted)
             self._interrupted = None
-        studies = self._serving()
+        studies = serving(self.store, self.options.study)
         if studies is None:
             return None
-        self._calibrating = False
         for study in studies:  # a dead worker's slot must come back even when none is free
-            self._fail_stale(study)
+            self.reaper.reap(study)
+        # and in a study served no more (cancelled, failed mid-trial)
+        self.reaper.reap_others({study.id for study in studies})
         for study in studies:
             claimed = self.store.leases.claim(
                 study.id, self.id, self.store.heartbeats.grace_period, cost=study.spec.epochs
             )
             if claimed is not None:
                 self._lease = claimed[1]
+                faults.pause("after_claim")  # a test hook: nothing unless set
                 try:
                     return self._run_trial(*claimed)
                 finally:
@@ -192,20 +180,12 @@ class Worker:
             lifecycle.conclude(self.store, study)
         return False
 
-    def _fail_stale(self, study: StudyInfo) -> None:
-        """Look for dead holders' leases once per heartbeat interval: none can expire faster."""
-        interval = self.store.heartbeats.interval
-        if time.monotonic() - self._stale_checked.get(study.id, -math.inf) >= interval:
-            accounting.reap(self.store, study)
-            self._stale_checked[study.id] = time.monotonic()
-
     def _run_trial(self, study: StudyInfo, lease: Lease) -> bool:
         """Run one trial of the claimed study; False when the study was not ready for it."""
         try:
             optuna_study, objective = self._prepared(study)
         except RangeTestPending:  # another worker is calibrating the study: come back later
             accounting.release(self.store, study, lease)
-            self._calibrating = True
             return False
         except Exception as exc:  # the study cannot run here: say why, free the slot
             if caused_by_outage(exc):  # no trial began: the slot comes back once it is over
@@ -244,6 +224,9 @@ class Worker:
                 self._studies.pop(study.id, None)
                 log.warning("study=%s was deleted; its running trial is dropped", study.name)
                 return True
+            elif taken(self.store, lease):  # taken for dead mid-trial: the reaper settled it
+                log.warning(TAKEN, study.name, self._current[1], type(exc).__name__)
+                return True
             raise
         finally:
             self._current = (None, None)
@@ -265,6 +248,7 @@ class Worker:
         """The search plan; the range test runs only where this worker trains the trials."""
         if not self._trains:
             return plan_of(study.spec, None)
+        faults.pause("dataset_load")  # a test hook: nothing unless set
         data = study_data(study.spec, self.device, self.options.data_dir)
         self._plans[study.id] = calibrate.plan(self.store, study, data, self.id)
         return self._plans[study.id]
@@ -275,6 +259,19 @@ class Worker:
         plan = self._plans.get(study.id) or plan_of(study.spec, None)
         data = study_data(study.spec, self.device, self.options.data_dir)
         return Objective(study.spec, data, plan.space, should_stop)
+
+
+def serving(store: Store, only: str | None) -> list[StudyInfo] | None:
+    """Studies to serve this turn, least progress first (``only``: that study, with its re-run
+    phase); None when that study is over."""
+    if only is None:
+        return store.studies.active()
+    study = store.studies.get(only)
+    if not study.status.active:
+        return None
+    if not study.spec.rerun_top_k or not study.exhausted:
+        return [study]  # no re-run phase can have begun: spare the query
+    return [study, *(p for p in store.studies.children(study.id) if p.status.active)]
 
 
 def tracked(
@@ -299,6 +296,14 @@ def deleted(store: Store, study: StudyInfo) -> bool:
     except StudyNotFound:
         return True
     return False
+
+
+def taken(store: Store, lease: Lease) -> bool:
+    """Whether another process ended this worker's lease: it took the worker for dead (a
+    stall longer than the grace period), failed its trial, queued it again and gave its slot
+    back; Optuna then cannot tell the trial, and nothing is left to account for here."""
+    now = store.leases.get(lease.id)
+    return now is not None and now.state is not LeaseState.ACTIVE
 
 
 def study_data(spec: StudySpec, device: torch.device, data_dir: Path | None) -> TensorData:

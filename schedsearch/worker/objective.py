@@ -12,6 +12,7 @@ from schedsearch.core.space import SearchSpace, suggest
 from schedsearch.core.spec import StudySpec
 from schedsearch.engine.data import TensorData
 from schedsearch.engine.train import TrainConfig, evaluate, train
+from schedsearch.worker import faults
 
 
 class WorkerStopping(Exception):
@@ -47,6 +48,8 @@ class Objective:
             trial.report(accuracy, epoch + 1)  # step = epochs trained, the pruner's resource
             if trial.should_prune():
                 raise optuna.TrialPruned(f"pruned after epoch {epoch + 1}")
+            if epoch + 1 < self.train_config.epochs:  # a test hook: nothing unless set
+                faults.pause("rerun" if queued.rerun_of is not None else "mid_epoch")
 
         # A re-run trial trains with its own fresh seed, on the same split.
         seed = queued.seed if queued.seed is not None else self.train_config.seed
@@ -65,4 +68,5 @@ class Objective:
         if queued.rerun_of is not None and result.model is not None:
             test = evaluate(result.model, self.data.test_x, self.data.test_y)
             TrialRecord(test_accuracy=test).write(trial)  # held out from every choice made
+        faults.pause("before_tell")  # a test hook: nothing unless set
         return result.final_accuracy

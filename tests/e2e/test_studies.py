@@ -51,7 +51,8 @@ def test_bad_lr_range_is_pruned_with_its_curves_stored(tmp_path) -> None:
     best = max(t.value for t in complete)
     for trial in pruned:
         assert trial.intermediate_values, "a pruned trial keeps its learning curve"
-        assert len(trial.intermediate_values) < spec.epochs
+        # the median rule may also cut at the last epoch (Optuna asks it after every report)
+        assert len(trial.intermediate_values) <= spec.epochs
         assert max(trial.intermediate_values.values()) < best
     lrs_pruned = sorted(t.user_attrs["base_lr"] for t in pruned)
     assert lrs_pruned[0] < 1e-3  # the hopeless low end is what gets cut

@@ -10,7 +10,7 @@ import optuna
 
 from schedsearch.core.spec import StudySpec
 from schedsearch.core.states import LeaseState
-from schedsearch.search import accounting
+from schedsearch.search import accounting, lifecycle
 from schedsearch.store import Lease, Store, StudyInfo
 
 States = optuna.trial.TrialState
@@ -97,3 +97,21 @@ def test_a_running_trial_no_lease_holds_is_failed_after_the_grace(db_url: str) -
     accounting.reap(store, study)
     trials = handle.get_trials(deepcopy=False)
     assert [t.state for t in trials] == [States.FAIL, States.WAITING]
+
+
+def test_a_dead_holder_in_a_cancelled_study_is_reaped_without_a_retry(db_url: str) -> None:
+    """Cancelled while its holder ran a trial, then the holder died: the study is served no
+    more, so ``overdue_studies`` names it for reaping; the trial is failed, not queued again
+    (nothing would run it), and not counted as a failure of the study."""
+    store, study_id = _store(db_url)
+    _, lease, handle, _ = _leased_trial(store, study_id, "dead")
+    lifecycle.cancel(store, store.studies.get(study_id))
+    time.sleep(0.4)
+    assert store.leases.overdue_studies() == [study_id]
+    assert accounting.reap(store, store.studies.get(study_id)) == 1
+    assert store.leases.overdue_studies() == []
+    assert [t.state for t in handle.get_trials(deepcopy=False)] == [States.FAIL]
+    after = store.studies.get(study_id)
+    assert after.status == "cancelled" and after.claimed == 0 and after.failures == 0
+    ended = store.leases.get(lease.id)
+    assert ended is not None and ended.state is LeaseState.EXPIRED
