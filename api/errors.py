@@ -8,7 +8,9 @@ first ``MAX_ERRORS`` errors and a count, not one error per key (7 MB for a 1 MB 
 Malformed JSON is the 400 the API documents. Bodies over ``MAX_BODY`` are refused before they
 are read whole (413), and so are JSON bodies of more than ``MAX_ITEMS`` array items or object
 members: validating 500,000 wrong list items took 4.8 s of the event loop before, for one 1 MB
-request.
+request. A study reference of digits other than ASCII's (``³``) is no study: a 404 (the store
+reads any ``str.isdigit()`` reference as an id, and ``int("³")`` raised: a 500 on every route
+that names a study).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -78,7 +80,9 @@ def _message(status: int) -> Any:
 
 
 def install(app: FastAPI) -> None:
-    """The handlers and the body cap, on ``app``."""
+    """The handlers, the study-reference check and the body cap, on ``app``; before its routes
+    are included (the check is a dependency of every route)."""
+    app.router.dependencies.append(Depends(_study_reference))
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(StudyNotFound, _message(404))
     app.add_exception_handler(StudyExists, _message(409))
@@ -87,6 +91,14 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(NotYourLease, _message(403))
     app.add_exception_handler(BadReport, _message(422))
     app.add_middleware(BodyCap)
+
+
+def _study_reference(request: Request) -> None:
+    """404 for a ``{study}`` of digits that are not all ASCII (``³``, ``①``, ``٣``): ids are
+    ASCII digits, and a name is never all digits."""
+    reference = request.path_params.get("study")
+    if isinstance(reference, str) and reference.isdigit() and not reference.isascii():
+        raise StudyNotFound(f"no study {reference!r}")
 
 
 class BodyCap:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal, cast
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic.config import JsonDict
 
 from schedsearch.core.schedules import ScheduleConfig
-from schedsearch.core.spec import StudySpec
+from schedsearch.core.spec import STORED, StudySpec
 from schedsearch.core.states import StudyStatus, TrialState
 
 EXAMPLE_SPEC: dict[str, Any] = {
@@ -31,6 +31,22 @@ class StudyCreate(StudySpec):
     model_config = ConfigDict(
         extra="forbid", frozen=True, json_schema_extra={"examples": [cast(JsonDict, EXAMPLE_SPEC)]}
     )
+
+    @model_validator(mode="after")
+    def _reads_back(self) -> StudyCreate:
+        """What is stored must validate when read back. The fuzz of issue 14 submitted
+        ``{"budget_epochs": 362880}``: the budget set n_trials to 362,820, over its 100,000, the
+        spec was stored, and every read of it failed (a 500 on that POST, then on every
+        ``GET /studies`` and on the study's own routes, DELETE included)."""
+        try:
+            StudySpec.model_validate(self.stored_form(), context=STORED)
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            field = ".".join(str(part) for part in error["loc"])
+            if not field:
+                raise ValueError(error["msg"]) from None
+            raise ValueError(f"{field} comes to {error['input']!r}: {error['msg']}") from None
+        return self
 
 
 class Progress(BaseModel):

@@ -100,7 +100,7 @@ def instrument(split: Split, store: Store, leasing: leased.Leasing, handle: optu
     split.wrap(handle.pruner, "prune", "pruner.prune (auto: FidelityPruner)")
     split.wrap(handle._storage, "get_all_trials", "  cached storage get_all_trials (all uses)")
     split.wrap(leased, "suggest", "core.space.suggest (the sampling)")
-    split.wrap(leasing, "reap", "leasing.reap (once per heartbeat interval)")
+    split.wrap(leasing.reaper, "reap", "leasing.reaper.reap (once per heartbeat interval)")
     split.count(store.db.engine, store.optuna.engine)
 
 

@@ -20,7 +20,13 @@ def login_form() -> str:
     return pages.login_page()
 
 
-@router.post("/login", responses={303: {"description": "to /ui, with the cookie"}})
+@router.post(
+    "/login",
+    responses={
+        303: {"description": "to /ui, with the cookie"},
+        401: {"description": "not a token of this service (the form again)"},
+    },
+)
 async def login(request: Request) -> Response:
     """A form post (``token=...``, optionally ``next=/ui/...``): a known token sets the cookie
     and opens the page."""

@@ -30,6 +30,7 @@ OLD_DEFAULTS: dict[str, Any] = {
     "rerun_top_k": 0,
     "rerun_seeds": 3,
 }
+MAX_TRIALS = 100_000
 RERUN_SHARE = 0.25  # of a budget, at most, for the re-runs when the spec leaves top k to it
 # "All families" of a spec stored before a family was added: a study's categorical choice of
 # family cannot grow mid-study (Optuna refuses a dynamic value space). Specs stored since
@@ -74,7 +75,7 @@ class StudySpec(BaseModel):
         "maximize", description="whether a larger metric is better (e.g. minimize val_loss)"
     )
     epochs: int = Field(10, ge=1, le=1000, strict=True, description="epochs per trial")
-    n_trials: int = Field(30, ge=1, le=100_000, strict=True, description="number of trials")
+    n_trials: int = Field(30, ge=1, le=MAX_TRIALS, strict=True, description="number of trials")
     batch_size: int = Field(
         64, ge=1, le=65_536, strict=True, description="images per optimizer step"
     )
@@ -208,9 +209,10 @@ class StudySpec(BaseModel):
         return self
 
     def _budget_sets_n_trials(self) -> None:
-        """Without n_trials, the budget decides the count (at most one trial per epoch)."""
+        """Without n_trials, the budget decides the count (at most one trial per epoch, and no
+        more than n_trials may be: a budget can outlast them)."""
         if self.budget_epochs is not None and "n_trials" not in self.model_fields_set:
-            object.__setattr__(self, "n_trials", self.search_budget())
+            object.__setattr__(self, "n_trials", min(self.search_budget(), MAX_TRIALS))
 
     def stored_form(self) -> dict[str, Any]:
         """The spec as the database keeps it: JSON, with "all families" spelled out, so that

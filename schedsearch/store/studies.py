@@ -103,7 +103,7 @@ def select_study(connection: sa.Connection, key: int | str) -> StudyInfo:
     only an id: a name may not be all digits (one stored before that rule is reached by its id),
     so a retried ``DELETE /studies/3`` cannot reach a study named "3"."""
     row = None
-    if isinstance(key, int) or key.isdigit():
+    if isinstance(key, int) or (key.isascii() and key.isdigit()):  # not '³'
         if int(key) < 2**31:  # ids fit in int4
             row = connection.execute(sa.select(TABLE).where(TABLE.c.id == int(key))).first()
     else:
