@@ -85,11 +85,15 @@ def release(store: Store, study: StudyInfo, lease: Lease, reason: str | None = N
     return True
 
 
-def fail_running(store: Store, trial_id: int) -> FrozenTrial:
-    """Fail a trial if it is still RUNNING; the trial as it is now."""
-    with contextlib.suppress(optuna.exceptions.UpdateFinishedTrialError):  # finished first
+def fail_running(store: Store, trial_id: int) -> tuple[FrozenTrial, bool]:
+    """Fail a trial if it is still RUNNING; the trial as it is now, and whether this call
+    failed it (then, and only then, is its retry this caller's to queue)."""
+    try:
         store.optuna.set_trial_state_values(trial_id, OptunaState.FAIL)
-    return store.optuna.get_trial(trial_id)
+        failed_here = True
+    except optuna.exceptions.UpdateFinishedTrialError:  # finished first, or failed by another
+        failed_here = False
+    return store.optuna.get_trial(trial_id), failed_here
 
 
 def reap(store: Store, study: StudyInfo) -> int:
@@ -107,9 +111,10 @@ def reap(store: Store, study: StudyInfo) -> int:
         if lease.trial_id is None:
             store.slots.release(study.id, refund=lease.cost)
             continue
-        trial = fail_running(store, lease.trial_id)
-        handle = store.heartbeats.handle(study)
-        account(store, study, handle, trial, requeue=retry, failure=False)
+        # Only its holder or this reaper (the one that expired its lease) fails a bound trial,
+        # and a holder that failed it and died settled nothing: the retry is ours either way.
+        trial, _ = fail_running(store, lease.trial_id)
+        account(store, study, store.heartbeats.handle(study), trial, requeue=retry, failure=False)
     _fail_orphans(store, study)
     return len(expired)
 
@@ -150,14 +155,15 @@ class Reaper:
 
 
 def _fail_orphans(store: Store, study: StudyInfo) -> None:
-    """RUNNING trials no active lease holds, started over a lease's length ago. Their lease
+    """RUNNING trials no lease was ever bound to, started over a lease's length ago. Their lease
     gave its slot back when it expired (it had no trial yet), so only the trial is failed,
     and its parameters are queued again (in a study still active)."""
-    held = {lease.trial_id for lease in store.leases.active(study.id)}
+    running = store.trials.running(study)
+    bound = store.leases.bound([trial_id for trial_id, _ in running])  # a lease settles those
     # Optuna stamps trials with naive local time.
     before = datetime.now() - timedelta(seconds=store.heartbeats.grace_period)
-    for trial_id, started in store.trials.running(study):
-        if trial_id not in held and started is not None and started < before:
-            trial = fail_running(store, trial_id)
-            if trial.state == OptunaState.FAIL and study.status.active:
+    for trial_id, started in running:
+        if trial_id not in bound and started is not None and started < before:
+            trial, failed_here = fail_running(store, trial_id)
+            if failed_here and study.status.active:
                 store.heartbeats.requeue(store.heartbeats.handle(study), trial)

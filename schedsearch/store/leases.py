@@ -181,6 +181,16 @@ class Leases:
             ).scalars()
             return sorted(ids)
 
+    def bound(self, trial_ids: list[int]) -> set[int]:
+        """Those of the trials some lease (in any state) was bound to: its end settles them."""
+        if not trial_ids:
+            return set()
+        with self.db.reads.connect() as connection:
+            found = connection.execute(
+                sa.select(TABLE.c.trial_id).where(TABLE.c.trial_id.in_(trial_ids))
+            ).scalars()
+            return {int(t) for t in found}
+
     def active(self, study_id: int) -> list[Lease]:
         with self.db.reads.connect() as connection:
             rows = connection.execute(

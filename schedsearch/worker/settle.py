@@ -22,5 +22,5 @@ def recover(
         return
     trial = store.trials.get(study, number)
     if not trial.state.is_finished():
-        trial = accounting.fail_running(store, trial._trial_id)
+        trial, _ = accounting.fail_running(store, trial._trial_id)
     accounting.settle(store, study, handle, trial, lease, requeue=True)

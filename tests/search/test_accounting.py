@@ -115,3 +115,21 @@ def test_a_dead_holder_in_a_cancelled_study_is_reaped_without_a_retry(db_url: st
     assert after.status == "cancelled" and after.claimed == 0 and after.failures == 0
     ended = store.leases.get(lease.id)
     assert ended is not None and ended.state is LeaseState.EXPIRED
+
+
+def test_a_bound_trial_is_never_an_orphan_so_it_is_retried_once(db_url: str) -> None:
+    """Two reapers race: one expires the lease, the other sweeps orphans before the first has
+    failed the trial. The sweep leaves a trial any lease was bound to (its lease's end settles
+    it), so the dead trial is queued again once, not twice (seen in the fault matrix's re-run
+    case: a second WAITING copy after the study was complete)."""
+    store, study_id = _store(db_url, grace=1)
+    study, lease, handle, trial = _leased_trial(store, study_id, "dead")
+    time.sleep(1.2)  # the lease (0.2 s) expired and the trial is older than a lease
+    assert [lease.id for lease in store.leases.expire(study_id)] == [lease.id]
+    accounting._fail_orphans(store, study)  # the other reaper, between expire and its settle
+    assert store.optuna.get_trial(trial._trial_id).state == States.RUNNING
+    assert accounting.reap(store, study) == 0  # already expired by the first reaper
+    failed, _ = accounting.fail_running(store, trial._trial_id)  # the first reaper goes on
+    accounting.account(store, study, handle, failed, requeue=True, failure=False)
+    accounting._fail_orphans(store, study)
+    assert [t.state for t in handle.get_trials(deepcopy=False)] == [States.FAIL, States.WAITING]
