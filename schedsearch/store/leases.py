@@ -102,29 +102,25 @@ class Leases:
 
     def renew(self, lease_id: str, seconds: float) -> Lease | None:
         """Extend a live lease; None when it has ended or expired (its holder counts as dead)."""
-        moment = now()
-        with self.db.engine.begin() as connection:
-            row = connection.execute(
-                sa.update(TABLE)
-                .where(
-                    TABLE.c.id == lease_id, TABLE.c.state == ACTIVE, TABLE.c.expires_at >= moment
-                )
-                .values(expires_at=moment + timedelta(seconds=seconds))
-                .returning(*TABLE.c)
-            ).first()
-        return None if row is None else Lease.of(row)
+        rows = self._renew(TABLE.c.id == lease_id, seconds)
+        return Lease.of(rows[0]) if rows else None
 
     def renew_owner(self, owner: str, seconds: float) -> int:
         """Extend every live lease of one holder (a worker's heartbeat); how many."""
+        return len(self._renew(TABLE.c.owner == owner, seconds))
+
+    def _renew(self, which: sa.ColumnElement[bool], seconds: float) -> list[Any]:
+        """Extend the live leases ``which`` selects by ``seconds`` from now; their rows."""
         moment = now()
         with self.db.engine.begin() as connection:
-            return connection.execute(
-                sa.update(TABLE)
-                .where(
-                    TABLE.c.owner == owner, TABLE.c.state == ACTIVE, TABLE.c.expires_at >= moment
-                )
-                .values(expires_at=moment + timedelta(seconds=seconds))
-            ).rowcount
+            return list(
+                connection.execute(
+                    sa.update(TABLE)
+                    .where(which, TABLE.c.state == ACTIVE, TABLE.c.expires_at >= moment)
+                    .values(expires_at=moment + timedelta(seconds=seconds))
+                    .returning(*TABLE.c)
+                ).all()
+            )
 
     def end(
         self,

@@ -254,3 +254,24 @@ def test_stored_form_spells_out_the_families_and_reads_back_equal() -> None:
     assert again.stored_form() == form  # stable: storing it again changes nothing
     chosen = StudySpec(families=["step", "cosine"]).stored_form()
     assert chosen["families"] == ["step", "cosine"]
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"metric": "val_loss"}, "set by the built-in trainer"),
+        ({"direction": "minimize"}, "set by the built-in trainer"),
+        ({"trainer": "external", "rerun_top_k": 2}, "rerun_top_k: re-runs need the built-in"),
+        ({"trainer": "external", "label_noise": 0.2}, "label_noise: applies to the built-in"),
+        ({"trainer": "external", "metric": "1bad"}, "metric"),
+    ],
+)
+def test_external_only_fields_are_refused_with_their_name(fields: dict, message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        StudySpec(**fields)
+
+
+def test_an_external_study_turns_built_in_only_steps_off() -> None:
+    spec = StudySpec(trainer="external", dataset="mine", model="resnet", direction="minimize")
+    assert spec.lr_range_test is False and spec.rerun_top_k == 0
+    assert spec.search_space().domains("plateau")["mode"].value == "min"
