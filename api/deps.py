@@ -9,6 +9,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from api.asks import AskPool
 from schedsearch.search.leased import Leasing
 from schedsearch.store import Store
 
@@ -40,6 +41,11 @@ def get_leasing(request: Request) -> Leasing:
     return leasing
 
 
+def get_asks(request: Request) -> AskPool:
+    asks: AskPool = request.app.state.asks
+    return asks
+
+
 def get_owner(request: Request) -> str:
     """Who holds the leases this request takes: the token's name (``anonymous`` without
     tokens), so that one token's leases cannot be reported on with another."""
@@ -49,3 +55,4 @@ def get_owner(request: Request) -> str:
 StoreDep = Annotated[Store, Depends(get_store)]
 LeasingDep = Annotated[Leasing, Depends(get_leasing)]
 OwnerDep = Annotated[str, Depends(get_owner)]
+AsksDep = Annotated[AskPool, Depends(get_asks)]

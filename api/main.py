@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
 from api import docs, errors
+from api.asks import AskPool
 from api.routes import health, leases, login, metrics, plots, schedules, studies
 from api.status_cache import StatusCache
 from schedsearch.settings import Settings
 
 log = logging.getLogger("schedsearch.api")
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    app.state.asks.close()  # the sampling processes go with the server
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -26,10 +35,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url=None,  # served by api.docs, behind the token
         docs_url=None,
         redoc_url=None,
+        lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.tokens = settings.scoped_tokens()
     app.state.store = None
+    app.state.asks = AskPool(settings)
     app.state.status_cache = StatusCache(settings.status_ttl)
     if not app.state.tokens:
         log.warning("no API token is set: the API is open to anyone who reaches it")

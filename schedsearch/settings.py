@@ -61,6 +61,13 @@ class Settings(BaseSettings):
     status_ttl: float = Field(
         1.0, ge=0.0, description="seconds a study's status may be served from the API's cache"
     )
+    ask_processes: int = Field(
+        1,
+        ge=0,
+        le=64,
+        description="processes per API process that sample leased trials' asks, so that "
+        "sampling never holds up reports (0: sample in the request thread)",
+    )
     heartbeat_interval: int = Field(30, ge=1, description="seconds between a worker's heartbeats")
     grace_period: int = Field(
         120, ge=1, description="seconds without a heartbeat before a trial counts as dead"

@@ -1,7 +1,8 @@
 """Leased trials for external training loops: ask, heartbeat, report, finish (docs/leases.md).
 
 Thin: every decision is ``search.leased``'s. Each route is plain ``def`` (blocking database
-work runs in FastAPI's thread pool); a lease is held by the token that took it.
+work runs in FastAPI's thread pool; an ask waits there for its sampling process); a lease is
+held by the token that took it.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Response
 
 from api.auth import require_token, require_write
-from api.deps import LeasingDep, OwnerDep
+from api.deps import AsksDep, LeasingDep, OwnerDep
 from api.errors import BAD_BODY
 from api.lease_schemas import AskOut, FinishIn, LeaseOut, ReportIn, ReportOut
 from schedsearch.reports.results import config_of
@@ -70,9 +71,12 @@ def asked_out(leasing: Leasing, asked: Asked) -> dict[str, Any]:
     responses=ERRORS,
     dependencies=WRITE,
 )
-def ask(study: str, leasing: LeasingDep, owner: OwnerDep, response: Response) -> dict[str, Any]:
-    """The study's next trial under a lease (sampled now), or when to ask again."""
-    asked = leasing.ask(study, owner)
+def ask(
+    study: str, leasing: LeasingDep, asks: AsksDep, owner: OwnerDep, response: Response
+) -> dict[str, Any]:
+    """The study's next trial under a lease (sampled now, in a sampling process: api.asks),
+    or when to ask again."""
+    asked = asks.ask(leasing, study, owner)
     if asked.outcome == "wait":
         response.headers["Retry-After"] = str(max(1, round(asked.retry_after)))
     return asked_out(leasing, asked)

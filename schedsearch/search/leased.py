@@ -24,7 +24,7 @@ from schedsearch.core.space import suggest
 from schedsearch.core.states import LeaseState
 from schedsearch.search import accounting, lifecycle
 from schedsearch.search.plan import plan_of
-from schedsearch.search.strategy import make_pruner, make_sampler
+from schedsearch.search.strategy import study_handle
 from schedsearch.store import Lease, Store, StudyInfo
 from schedsearch.store.database import now
 
@@ -66,10 +66,7 @@ class Leasing:
         with self._lock:
             if study.id not in self._handles:
                 plan = plan_of(study.spec, None)
-                sampler = make_sampler(study.spec, self.seed_index, plan.space, plan.lr_centre)
-                self._handles[study.id] = self.store.trials.optuna_study(
-                    study, sampler=sampler, pruner=make_pruner(study.spec)
-                )
+                self._handles[study.id] = study_handle(self.store, study, self.seed_index, plan)
             return self._handles[study.id]
 
     # -- ask ------------------------------------------------------------------------------

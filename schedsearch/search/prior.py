@@ -70,8 +70,10 @@ class PriorSampler(optuna.samplers.BaseSampler):
         seed: int | None = None,
         tau: float = TAU,
         floor: float = FLOOR,
+        finished: Callable[[Study], int] | None = None,
     ) -> None:
         self.base = base
+        self.finished = finished or finished_trials
         self.draw = draw
         self.seed = int(np.random.randint(2**31)) if seed is None else seed
         self.tau = tau
@@ -87,12 +89,8 @@ class PriorSampler(optuna.samplers.BaseSampler):
         enqueued trial: what the user queued is what runs)."""
         if "fixed_params" in trial.system_attrs:
             return None
-        # The whole study's evidence: under Hyperband ``study`` shows one bracket's trials only.
-        finished = study._storage.get_all_trials(
-            study._study_id, deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED)
-        )
         rng = _rng(self.seed, trial.number)
-        if rng.uniform() >= prior_share(len(finished), self.tau, self.floor):
+        if rng.uniform() >= prior_share(self.finished(study), self.tau, self.floor):
             return None
         return self.draw(rng) or None  # a draw with nothing in it leaves the trial to the base
 
@@ -155,6 +153,13 @@ class PriorSampler(optuna.samplers.BaseSampler):
         # Only the base: the prior's streams are keyed by trial number, so copies of this
         # sampler (``n_jobs > 1``) already draw differently, and stay reproducible.
         self.base.reseed_rng()
+
+
+def finished_trials(study: Study) -> int:
+    """The evidence: the whole study's finished trials (under Hyperband ``study`` shows one
+    bracket's trials only). The product counts them with ``store.peers`` instead of a list."""
+    states = (TrialState.COMPLETE, TrialState.PRUNED)
+    return len(study._storage.get_all_trials(study._study_id, deepcopy=False, states=states))
 
 
 def _contains(distribution: BaseDistribution, value: Any) -> bool:

@@ -14,9 +14,9 @@ against the base pruner's usual rungs.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import optuna
 import scipy.stats
@@ -30,6 +30,28 @@ SAMPLES_PER_EPOCH = 8  # the LR curve's resolution: enough to place decays withi
 
 def _maximizes(study: optuna.Study) -> bool:
     return study.direction == optuna.study.StudyDirection.MAXIMIZE
+
+
+class Peer(Protocol):
+    """What the pruners read of a trial: a FrozenTrial, or the store's lighter ``Peer``."""
+
+    @property
+    def number(self) -> int: ...
+    @property
+    def state(self) -> optuna.trial.TrialState: ...
+    @property
+    def value(self) -> float | None: ...
+    @property
+    def intermediate_values(self) -> Mapping[int, float]: ...
+
+
+# The study's trials for a pruner. Default: Optuna's list; the product passes the store's
+# ``Peers``, which reads what changed instead of every running trial in full.
+PeersOf = Callable[[optuna.Study], Sequence[Peer]]
+
+
+def listed(study: optuna.Study) -> Sequence[Peer]:
+    return study.get_trials(deepcopy=False)
 
 
 class HopelessPruner(optuna.pruners.BasePruner):
@@ -48,28 +70,38 @@ class HopelessPruner(optuna.pruners.BasePruner):
     which is hopeless in either direction, at any epoch.
     """
 
-    def __init__(self, warmup: int = 1, share: float = 0.5) -> None:
+    def __init__(self, warmup: int = 1, share: float = 0.5, peers: PeersOf = listed) -> None:
         self.warmup = warmup
         self.share = share
+        self.peers = peers
 
     @classmethod
-    def for_run(cls, epochs: int) -> HopelessPruner:
+    def for_run(cls, epochs: int, peers: PeersOf = listed) -> HopelessPruner:
         """Judging from a quarter of the run (at least one epoch): a slow start is no verdict."""
-        return cls(warmup=max(1, epochs // 4))
+        return cls(warmup=max(1, epochs // 4), peers=peers)
 
     def prune(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> bool:
+        return self.hopeless(trial, lambda: self.peers(study), _maximizes(study))
+
+    def hopeless(
+        self,
+        trial: optuna.trial.FrozenTrial,
+        trials: Callable[[], Sequence[Peer]],
+        maximize: bool,
+    ) -> bool:
+        """The rule, given the study's trials (listed only if the rule needs them)."""
         step = trial.last_step
         if step is None:
             return False
         value = trial.intermediate_values[step]
         if not math.isfinite(value):
             return True  # a broken run does not recover
-        if step < self.warmup or not _maximizes(study):
+        if step < self.warmup or not maximize:
             return False
         best = max(
             (
                 v
-                for other in study.get_trials(deepcopy=False)
+                for other in trials()
                 if other.number != trial.number
                 for s, v in other.intermediate_values.items()
                 if s <= step and math.isfinite(v)  # a broken peer sets no bar
@@ -102,31 +134,44 @@ class FidelityPruner(optuna.pruners.BasePruner):
         factor: int = 3,
         rho_min: float = 0.9,
         min_trials: int = 10,
-        hopeless: optuna.pruners.BasePruner | None = None,
+        hopeless: HopelessPruner | None = None,
         hold: Callable[[optuna.trial.FrozenTrial, int], bool] | None = None,
+        peers: PeersOf = listed,
     ) -> None:
         self.rungs = sorted({max(1, round(epochs / factor**k)) for k in (1, 2)} - {epochs})
         self.factor = factor
         self.rho_min = rho_min
         self.min_trials = min_trials
-        self.hopeless = hopeless or HopelessPruner.for_run(epochs)
+        self.hopeless = hopeless or HopelessPruner.for_run(epochs, peers)
+        self.peers = peers
         self.hold = hold  # spares a trial from the rank cut (not from the hopeless rule)
 
     def prune(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> bool:
-        if self.hopeless.prune(study, trial):
+        once: list[Sequence[Peer]] = []
+
+        def trials() -> Sequence[Peer]:
+            """The study's trials, read at most once per call."""
+            if not once:
+                once.append(self.peers(study))
+            return once[0]
+
+        maximize = _maximizes(study)
+        if self.hopeless.hopeless(trial, trials, maximize):
             return True
         step = trial.last_step
         if step not in self.rungs or (self.hold is not None and self.hold(trial, step)):
             return False
-        return self.predictive(study, step) and not self._in_top(study, trial, step)
+        return self.predictive(trials(), step) and not self._in_top(trials(), trial, step, maximize)
 
-    def predictive(self, study: optuna.Study, step: int) -> bool:
+    def predictive(self, trials: Sequence[Peer], step: int) -> bool:
         """Whether values at ``step`` have ranked this study's completed trials as the end
         did (Spearman >= ``rho_min`` over at least ``min_trials`` of them)."""
         complete = [
             t
-            for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
-            if step in t.intermediate_values and t.value is not None
+            for t in trials
+            if t.state == optuna.trial.TrialState.COMPLETE
+            and step in t.intermediate_values
+            and t.value is not None
         ]
         if len(complete) < self.min_trials:
             return False
@@ -137,16 +182,22 @@ class FidelityPruner(optuna.pruners.BasePruner):
         rho = scipy.stats.spearmanr(early, final).statistic
         return bool(rho >= self.rho_min)
 
-    def _in_top(self, study: optuna.Study, trial: optuna.trial.FrozenTrial, step: int) -> bool:
+    def _in_top(
+        self,
+        trials: Sequence[Peer],
+        trial: optuna.trial.FrozenTrial,
+        step: int,
+        maximize: bool,
+    ) -> bool:
         """Whether the trial is among the best 1/``factor`` of the finished trials at ``step``,
         in the study's direction."""
-        finished = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
-        maximize = _maximizes(study)
         peers = sorted(  # best first
             (
                 t.intermediate_values[step]
-                for t in study.get_trials(deepcopy=False, states=finished)
-                if step in t.intermediate_values and math.isfinite(t.intermediate_values[step])
+                for t in trials
+                if t.state in (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
+                and step in t.intermediate_values
+                and math.isfinite(t.intermediate_values[step])
             ),
             reverse=maximize,
         )

@@ -7,13 +7,23 @@ seed derived from the study seed: workers with one seed would propose identical 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 
 import optuna
 
 from schedsearch.core.space import SearchSpace
 from schedsearch.core.spec import StudySpec
+from schedsearch.search.plan import Plan
 from schedsearch.search.prior import PriorSampler, folklore_prior
-from schedsearch.search.pruners import DecayAwarePruner, FidelityPruner, HopelessPruner
+from schedsearch.search.pruners import (
+    DecayAwarePruner,
+    FidelityPruner,
+    HopelessPruner,
+    PeersOf,
+    listed,
+)
+from schedsearch.search.tpe import SnapshotTPESampler
+from schedsearch.store import Store, StudyInfo
 from schedsearch.store.database import quiet_experimental
 
 
@@ -30,9 +40,11 @@ def make_sampler(
     worker: int = 0,
     space: SearchSpace | None = None,
     lr_centre: float | None = None,
+    finished: Callable[[optuna.Study], int] | None = None,
 ) -> optuna.samplers.BaseSampler:
     """TPE (or random), under the folklore prior when the spec asks for it. ``space``: the
-    space the trials sample (the range test may have centred its base LR on ``lr_centre``)."""
+    space the trials sample (the range test may have centred its base LR on ``lr_centre``);
+    ``finished``: how the prior counts the finished trials (``store.peers.finished``)."""
     base = _base_sampler(spec, worker)
     if not spec.prior:
         return base
@@ -40,7 +52,17 @@ def make_sampler(
         draw = folklore_prior(space or spec.search_space(), lr_centre, spec.optimizer)
     except ValueError:  # no recipe's family is searched: the prior has nothing to say
         return base
-    return PriorSampler(base, draw, seed=spec.seed)
+    return PriorSampler(base, draw, seed=spec.seed, finished=finished)
+
+
+def study_handle(store: Store, study: StudyInfo, worker: int, plan: Plan) -> optuna.Study:
+    """The study as this process samples and prunes it: the spec's sampler (with the worker's
+    seed, over the plan's space) and pruner, both reading the study through ``store.peers``
+    where they only need trial values (a list through Optuna re-reads every running trial)."""
+    peers = store.peers
+    sampler = make_sampler(study.spec, worker, plan.space, plan.lr_centre, peers.finished)
+    pruner = make_pruner(study.spec, peers.of)
+    return store.trials.optuna_study(study, sampler=sampler, pruner=pruner)
 
 
 def _base_sampler(spec: StudySpec, worker: int) -> optuna.samplers.BaseSampler:
@@ -48,7 +70,7 @@ def _base_sampler(spec: StudySpec, worker: int) -> optuna.samplers.BaseSampler:
     if spec.sampler == "random":
         return optuna.samplers.RandomSampler(seed=seed)
     with quiet_experimental():  # group and constant_liar are "experimental"
-        return optuna.samplers.TPESampler(
+        return SnapshotTPESampler(
             seed=seed,
             multivariate=True,
             group=True,
@@ -57,13 +79,14 @@ def _base_sampler(spec: StudySpec, worker: int) -> optuna.samplers.BaseSampler:
         )
 
 
-def make_pruner(spec: StudySpec) -> optuna.pruners.BasePruner:
-    """Reports are per epoch (step = epochs done), so the resource is epochs."""
+def make_pruner(spec: StudySpec, peers: PeersOf = listed) -> optuna.pruners.BasePruner:
+    """Reports are per epoch (step = epochs done), so the resource is epochs. ``peers``: how
+    the schedule pruners read the study's trials (``store.peers``, or Optuna's list)."""
     if spec.pruner == "auto":  # the budget policy: see FidelityPruner
         decay = DecayAwarePruner(optuna.pruners.NopPruner(), spec.epochs)
-        return FidelityPruner(spec.epochs, hold=decay.peak_ahead_of_decay)
+        return FidelityPruner(spec.epochs, hold=decay.peak_ahead_of_decay, peers=peers)
     if spec.pruner == "hopeless":
-        return HopelessPruner.for_run(spec.epochs)
+        return HopelessPruner.for_run(spec.epochs, peers)
     if spec.pruner in ("hyperband", "decay_aware"):
         hyperband = optuna.pruners.HyperbandPruner(
             min_resource=1, max_resource=spec.epochs, reduction_factor=3

@@ -25,6 +25,7 @@ from schedsearch.store.figures import Figures
 from schedsearch.store.heartbeats import Heartbeats
 from schedsearch.store.leases import Lease, Leases
 from schedsearch.store.outages import caused_by_outage
+from schedsearch.store.peers import Peers
 from schedsearch.store.range_tests import RangeTests
 from schedsearch.store.slots import Slots
 from schedsearch.store.studies import Enqueued, Studies, StudyInfo
@@ -94,6 +95,7 @@ class Store:
         self.figures = Figures(self.db)
         self.range_tests = RangeTests(self.db, self.slots)
         self.leases = Leases(self.db)
+        self.peers = Peers(self.db)
         self.heartbeats = Heartbeats(self.optuna, heartbeat_interval, grace_period, max_retry)
 
     def ping(self) -> None:

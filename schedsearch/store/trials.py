@@ -17,6 +17,7 @@ import sqlalchemy as sa
 
 from schedsearch.core.states import COUNTED, TrialState
 from schedsearch.store.database import Database, aware, now
+from schedsearch.store.optuna_cache import StudyCache
 from schedsearch.store.studies import StudyInfo, select_study
 
 LIVE_WITHIN = 60.0  # seconds: a worker seen since then is live
@@ -140,7 +141,7 @@ class Trials:
     ) -> optuna.Study:
         """The study as Optuna sees it, with this process's sampler and pruner."""
         return optuna.load_study(
-            study_name=study.name, storage=self.storage, sampler=sampler, pruner=pruner
+            study_name=study.name, storage=StudyCache(self.storage), sampler=sampler, pruner=pruner
         )
 
     def all(self, study: StudyInfo) -> list[optuna.trial.FrozenTrial]:

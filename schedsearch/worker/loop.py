@@ -35,7 +35,7 @@ from schedsearch.engine.data import TensorData, load_dataset
 from schedsearch.engine.train import resolve_device
 from schedsearch.search import accounting, lifecycle
 from schedsearch.search.plan import Plan, plan_of
-from schedsearch.search.strategy import make_pruner, make_sampler
+from schedsearch.search.strategy import study_handle
 from schedsearch.store import Lease, Store, StudyInfo, StudyNotFound, caused_by_outage
 from schedsearch.worker import calibrate, faults
 from schedsearch.worker.calibrate import RangeTestPending
@@ -237,9 +237,7 @@ class Worker:
         """The study handle (with this worker's sampler) and objective, built once per study."""
         if study.id not in self._studies:
             plan = self._plan(study)
-            sampler = make_sampler(study.spec, self.seed_index, plan.space, plan.lr_centre)
-            pruner = make_pruner(study.spec)
-            handle = self.store.trials.optuna_study(study, sampler=sampler, pruner=pruner)
+            handle = study_handle(self.store, study, self.seed_index, plan)
             objective = self.objective_factory(study, self.stopping.is_set)
             self._studies[study.id] = (handle, tracked(self, study.id, objective))
         return self._studies[study.id]

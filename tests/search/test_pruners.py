@@ -211,7 +211,7 @@ def test_fidelity_cuts_outside_the_top_third_at_a_rung_when_early_predicts_the_e
     study = _fidelity_study(MONOTONE)
     pruner = study.pruner
     assert isinstance(pruner, FidelityPruner)
-    assert pruner.predictive(study, 3) and pruner.predictive(study, 1)
+    assert pruner.predictive(study.get_trials(), 3) and pruner.predictive(study.get_trials(), 1)
     assert _running(study, {1: SLOW, 2: SLOW, 3: SLOW})  # rung 3: below the 4th best
     assert _running(study, {1: SLOW})  # rung 1 too
     assert not _running(study, {1: SLOW, 2: SLOW})  # epoch 2 is no rung
@@ -228,10 +228,10 @@ def test_fidelity_never_cuts_by_rank_before_min_trials_completed() -> None:
         _finished(study, {s: _early(rank) for s in range(1, 4)} | {EPOCHS: final}, final)
     for rank in range(9, 12):  # pruned trials are peers, not evidence of prediction
         _finished(study, {s: _early(rank) for s in range(1, 4)}, None, state=States.PRUNED)
-    assert not study.pruner.predictive(study, 3)
+    assert not study.pruner.predictive(study.get_trials(), 3)
     assert not _running(study, {1: SLOW, 2: SLOW, 3: SLOW})
     _finished(study, {s: _early(11) for s in range(1, 4)} | {EPOCHS: 0.99}, 0.99)  # the 10th
-    assert study.pruner.predictive(study, 3)
+    assert study.pruner.predictive(study.get_trials(), 3)
     assert _running(study, {1: SLOW, 2: SLOW, 3: SLOW})
     fewer = _fidelity_study(MONOTONE, min_trials=13)
     assert not _running(fewer, {1: SLOW, 2: SLOW, 3: SLOW})
@@ -243,7 +243,7 @@ def test_fidelity_keeps_the_lowest_third_of_a_minimised_metric() -> None:
     for rank, final in zip(MONOTONE, FINALS, strict=True):
         early = {s: 1 - _early(rank) for s in range(1, 4)}
         _finished(study, early | {s: 1 - final for s in range(4, EPOCHS + 1)}, 1 - final)
-    assert study.pruner.predictive(study, 3)
+    assert study.pruner.predictive(study.get_trials(), 3)
     slow = 1 - SLOW  # last of the 12
     assert _running(study, {1: slow, 2: slow, 3: slow})
     assert not _running(study, {1: slow, 2: slow, 3: 1 - _early(8)})  # 4th lowest: kept
@@ -261,7 +261,7 @@ def test_fidelity_keeps_the_lowest_third_of_a_minimised_metric() -> None:
 )
 def test_fidelity_never_cuts_by_rank_where_early_epochs_do_not_predict(ranks: list[int]) -> None:
     study = _fidelity_study(ranks)
-    assert not study.pruner.predictive(study, 3)
+    assert not study.pruner.predictive(study.get_trials(), 3)
     assert not _running(study, {1: SLOW, 2: SLOW, 3: SLOW})
     assert not _running(study, {1: SLOW})
     assert _running(study, {1: SLOW, 2: 0.0, 3: 0.0})  # the hopeless rule still acts

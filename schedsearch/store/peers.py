@@ -1,0 +1,127 @@
+"""A study's trials as the pruners read them: number, state, final value, reported values.
+
+A pruner compares the trial at hand with its peers on every report. Listing them through
+Optuna's cached storage re-reads every RUNNING trial in full (params, distributions, both kinds
+of attributes: 7 statements, then a FrozenTrial each): half of a leased report's time at 16
+agents, and growing with them (bench/RESULTS.md, "Leased trials under load"). Pruners need none
+of that, so ``Peers`` keeps each finished trial once (it never changes) and reads, in two
+statements, the trials that are new or were unfinished at the last call, and the values they
+reported. A trial finished by another process is seen at the next call, as Optuna's cache sees
+it (``tests/store/test_peers.py``).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import optuna
+import sqlalchemy as sa
+from optuna.storages._rdb import models
+from optuna.trial import TrialState
+
+from schedsearch.store.database import Database
+
+_TRIALS = models.TrialModel.__table__
+_VALUES = models.TrialValueModel.__table__
+_REPORTS = models.TrialIntermediateValueModel.__table__
+_RANKED = (TrialState.COMPLETE, TrialState.PRUNED)
+
+
+@dataclass(frozen=True)
+class Peer:
+    """What a pruner reads of a trial (the same names as on Optuna's FrozenTrial)."""
+
+    number: int
+    state: TrialState
+    value: float | None
+    intermediate_values: Mapping[int, float]
+
+
+@dataclass
+class _Known:
+    finished: dict[int, Peer] = field(default_factory=dict)  # by trial id: final
+    unfinished: set[int] = field(default_factory=set)  # ids to read again next time
+    seen_up_to: int = -1  # every trial id up to this one was read at least once
+
+
+class Peers:
+    """Per Optuna study id, its trials for the pruners; one per process, thread-safe."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._known: dict[int, _Known] = defaultdict(_Known)
+        self._lock = threading.Lock()
+
+    def of(self, study: optuna.Study) -> list[Peer]:
+        """The study's trials, by number (``search.pruners.PeersOf``)."""
+        return self(study._study_id)
+
+    def finished(self, study: optuna.Study) -> int:
+        """How many of the study's trials are COMPLETE or PRUNED (the prior's evidence)."""
+        return sum(peer.state in _RANKED for peer in self(study._study_id))
+
+    def __call__(self, optuna_study_id: int) -> list[Peer]:
+        with self._lock:
+            known = self._known[optuna_study_id]
+            unfinished = sorted(known.unfinished)
+            seen_up_to = known.seen_up_to
+        current = self._read(optuna_study_id, seen_up_to, unfinished)
+        with self._lock:
+            for trial_id, peer in current.items():
+                known.seen_up_to = max(known.seen_up_to, trial_id)
+                if peer.state.is_finished():
+                    known.finished[trial_id] = peer
+                    known.unfinished.discard(trial_id)
+                else:
+                    known.unfinished.add(trial_id)
+            running = [p for i, p in current.items() if i not in known.finished]
+            every = [*known.finished.values(), *running]
+        return sorted(every, key=lambda peer: peer.number)
+
+    def _read(self, study_id: int, seen_up_to: int, unfinished: Sequence[int]) -> dict[int, Peer]:
+        """The trials after ``seen_up_to`` and those in ``unfinished``, with their values."""
+        chosen = _TRIALS.c.trial_id > seen_up_to
+        if unfinished:
+            chosen = sa.or_(chosen, _TRIALS.c.trial_id.in_(unfinished))
+        with self.db.reads.connect() as connection:
+            trials = connection.execute(
+                sa.select(
+                    _TRIALS.c.trial_id,
+                    _TRIALS.c.number,
+                    _TRIALS.c.state,
+                    _VALUES.c.value,
+                    _VALUES.c.value_type,
+                )
+                .outerjoin(
+                    _VALUES,
+                    sa.and_(_VALUES.c.trial_id == _TRIALS.c.trial_id, _VALUES.c.objective == 0),
+                )
+                .where(_TRIALS.c.study_id == study_id, chosen)
+            ).all()
+            if not trials:
+                return {}
+            reports: dict[int, dict[int, float]] = defaultdict(dict)
+            for trial_id, step, value, kind in connection.execute(
+                sa.select(
+                    _REPORTS.c.trial_id,
+                    _REPORTS.c.step,
+                    _REPORTS.c.intermediate_value,
+                    _REPORTS.c.intermediate_value_type,
+                ).where(_REPORTS.c.trial_id.in_([row.trial_id for row in trials]))
+            ):
+                as_float = models.TrialIntermediateValueModel.stored_repr_to_intermediate_value
+                reports[trial_id][step] = as_float(value, kind)
+        return {
+            row.trial_id: Peer(
+                number=row.number,
+                state=row.state,
+                value=None
+                if row.value_type is None
+                else models.TrialValueModel.stored_repr_to_value(row.value, row.value_type),
+                intermediate_values=reports.get(row.trial_id, {}),
+            )
+            for row in trials
+        }

@@ -1,0 +1,59 @@
+"""The pruners' view of a study (store.peers) is Optuna's, field for field, and never stale: a
+value reported or a trial finished through another process's storage is seen at the next
+call. Real SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import math
+
+import optuna
+from optuna.trial import TrialState
+
+from schedsearch.core.spec import StudySpec
+from schedsearch.store import Store
+
+
+def fields(trials) -> list[tuple]:
+    """What a pruner reads, comparable (NaN as its repr: NaN != NaN)."""
+    return [
+        (t.number, t.state, t.value, {k: repr(v) for k, v in sorted(t.intermediate_values.items())})
+        for t in sorted(trials, key=lambda t: t.number)
+    ]
+
+
+def test_peers_are_optunas_trials_and_follow_other_processes(db_url: str) -> None:
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    ours, theirs = Store(db_url), Store(db_url)  # two processes' stores
+    study = ours.studies.create(StudySpec(name="peers", n_trials=20, epochs=4))
+    mine = ours.trials.optuna_study(study)
+    other = theirs.trials.optuna_study(study)
+
+    done = mine.ask()
+    done.report(0.4, 1)
+    done.report(0.7, 2)
+    mine.tell(done, 0.75)
+    cut = mine.ask()
+    cut.report(-math.inf, 1)
+    mine.tell(cut, state=TrialState.PRUNED)
+    broken = mine.ask()
+    broken.report(math.nan, 1)
+    mine.tell(broken, state=TrialState.FAIL)
+    running = mine.ask()
+    running.report(0.5, 1)
+    mine.enqueue_trial({})  # WAITING
+    before = ours.peers.of(mine)
+    assert fields(before) == fields(mine.get_trials())
+    assert math.isnan(before[2].intermediate_values[1])  # NaN and -inf come back as stored
+
+    # Another process reports on the running trial, finishes it, and adds trials of its own.
+    theirs.optuna.set_trial_intermediate_value(running._trial_id, 2, 0.9)
+    theirs.optuna.set_trial_state_values(running._trial_id, TrialState.COMPLETE, [0.95])
+    late = other.ask()
+    late.report(0.3, 1)
+    after = ours.peers.of(mine)
+    assert fields(after) == fields(other.get_trials())
+    assert after[3].state == TrialState.COMPLETE and after[3].intermediate_values[2] == 0.9
+    assert after[-1].intermediate_values == {1: 0.3}
+
+    late.report(0.6, 2)  # a running trial's new report is seen too
+    assert ours.peers.of(mine)[-1].intermediate_values == {1: 0.3, 2: 0.6}
