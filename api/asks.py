@@ -29,6 +29,9 @@ from schedsearch.search.leased import Asked, Leasing
 from schedsearch.settings import Settings
 from schedsearch.store import Store
 
+# Sampling yields the CPU to the API process's own calls: an ask already takes 100 ms or more,
+# while a report or finish waiting for a core behind two samplers misses its 50 ms.
+NICENESS = 10
 ORPHAN_CHECK = 1.0  # seconds between a sampling process's checks that its API process lives
 
 
@@ -84,6 +87,7 @@ _leasing: Leasing | None = None  # in a sampling process: its store and Optuna h
 def _start(settings: Settings) -> None:
     global _leasing
     threading.Thread(target=_orphan_watch, args=(os.getppid(),), daemon=True).start()
+    os.nice(NICENESS)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the server, which stops us
     _leasing = Leasing(
         Store(

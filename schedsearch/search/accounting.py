@@ -39,18 +39,18 @@ def settle(
     requeue: bool = False,
     reason: str | None = None,
     failure: bool = True,
-) -> bool:
+) -> Lease | None:
     """End the lease of a finished trial and account for it: a failure gives its slot back,
     and an interrupted trial (``requeue``: a stop, an outage) is queued again instead of
-    counting as a failure (``failure``: whether a FAIL counts towards failing the study). False
-    when the lease had already ended (nothing done here)."""
+    counting as a failure (``failure``: whether a FAIL counts towards failing the study). The
+    lease as ended, or None when it had already ended (nothing done here)."""
     state = (
         LeaseState.RELEASED if requeue and trial.state == OptunaState.FAIL else ENDS[trial.state]
     )
-    if store.leases.end(lease.id, state, trial.value, reason) is None:
-        return False
-    account(store, study, handle, trial, requeue, failure)
-    return True
+    ended = store.leases.end(lease.id, state, trial.value, reason)
+    if ended is not None:
+        account(store, study, handle, trial, requeue, failure)
+    return ended
 
 
 def account(
@@ -69,11 +69,9 @@ def account(
             lifecycle.trial_failed(store, study)
         store.slots.release(study.id, refund=unspent(study, trial))
         return
-    store.slots.spend(study.id, -unspent(study, trial))  # a pruned trial's rest comes back
-    if trial.state == OptunaState.COMPLETE and trial.value is not None:
-        store.slots.record_value(study.id, trial.value)
-    if store.slots.exhausted(study.id):  # cheap test before counting
-        lifecycle.conclude(store, study)
+    value = trial.value if trial.state == OptunaState.COMPLETE else None
+    if store.slots.finished(study.id, unspent(study, trial), value).exhausted:  # a pruned
+        lifecycle.conclude(store, study)  # trial's rest came back; cheap test before counting
 
 
 def release(store: Store, study: StudyInfo, lease: Lease, reason: str | None = None) -> bool:

@@ -133,8 +133,11 @@ class Leasing:
             raise NotYourLease(f"lease {lease_id[:64]!r} was taken with another token")
         return lease
 
-    def _live(self, lease_id: str, owner: str) -> tuple[Lease, StudyInfo]:
-        lease = self.lease(lease_id, owner)
+    def _live(
+        self, lease_id: str, owner: str, read: Lease | None = None
+    ) -> tuple[Lease, StudyInfo]:
+        """The lease (``read``: as just read) if it is still active, and its study."""
+        lease = read or self.lease(lease_id, owner)
         study = self.store.studies.get(lease.study_id)
         if lease.state is LeaseState.ACTIVE and not lease.live:
             accounting.reap(self.store, study)  # dead: settle it now, then say so
@@ -181,7 +184,7 @@ class Leasing:
             state, value, reason = "failed", None, f"diverged: final value {value}"
         if lease.state is not LeaseState.ACTIVE:
             return same_finish(lease, state, value)
-        lease, study = self._live(lease_id, owner)
+        lease, study = self._live(lease_id, owner, lease)
         return self._end(lease, study, state, value, reason)
 
     def _end(
@@ -212,9 +215,9 @@ class Leasing:
             reason=reason,
             failure=not diverged,  # a diverging schedule is an answer, not a broken study
         )
-        if not settled:
+        if settled is None:
             raise LeaseConflict(f"lease {lease.id[:64]!r} ended meanwhile")
-        return self.lease(lease.id)
+        return settled
 
 
 def same_finish(lease: Lease, state: str, value: float | None) -> Lease:

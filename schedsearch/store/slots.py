@@ -8,6 +8,8 @@ with 8 workers; a conditional UPDATE cannot overshoot.
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 
 from schedsearch.core.states import ACTIVE, StudyStatus
@@ -76,18 +78,26 @@ class Slots:
             )
 
     def record_value(self, study_id: int, value: float) -> None:
-        """Keep the study's best COMPLETE value in its direction, atomically. The direction is
-        read from the row's own stored spec in the same UPDATE, so no caller can pass a wrong
-        one; a spec stored before ``direction`` existed maximises."""
-        best = TABLE.c.best_value
-        minimize = TABLE.c.spec["direction"].as_string() == "minimize"  # NULL: maximize
-        better = sa.case((minimize, best > value), else_=best < value)
+        """Keep the study's best COMPLETE value in its direction, atomically."""
         with self.db.engine.begin() as connection:
             connection.execute(
-                sa.update(TABLE)
-                .where(TABLE.c.id == study_id)
-                .values(best_value=sa.case((sa.or_(best.is_(None), better), value), else_=best))
+                sa.update(TABLE).where(TABLE.c.id == study_id).values(best_value=_best(value))
             )
+
+    def finished(self, study_id: int, refund: float, value: float | None) -> StudyInfo:
+        """One finished (COMPLETE or PRUNED) trial's figures in one statement: the epochs its
+        claim reserved and it did not train come back (``refund``), its value (a COMPLETE
+        one's) may become the best; the study as it is then (exhausted, for one)."""
+        figures: dict[str, Any] = {"spent": TABLE.c.spent - refund} if refund else {}
+        if value is not None:
+            figures["best_value"] = _best(value)
+        with self.db.engine.begin() as connection:
+            if not figures:
+                return select_study(connection, study_id)
+            row = connection.execute(
+                sa.update(TABLE).where(TABLE.c.id == study_id).values(**figures).returning(*TABLE.c)
+            ).one()
+        return StudyInfo.of(row)
 
     def record_failure(self, study_id: int) -> int:
         """Count a trial that raised; returns the study's failures so far."""
@@ -100,3 +110,13 @@ class Slots:
                     .returning(TABLE.c.failures)
                 ).scalar_one()
             )
+
+
+def _best(value: float) -> sa.ColumnElement[Any]:
+    """The study's best value once ``value`` is in, in the study's direction. The direction is
+    read from the row's own stored spec in the same UPDATE, so no caller can pass a wrong one;
+    a spec stored before ``direction`` existed maximises."""
+    best = TABLE.c.best_value
+    minimize = TABLE.c.spec["direction"].as_string() == "minimize"  # NULL: maximize
+    better = sa.case((minimize, best > value), else_=best < value)
+    return sa.case((sa.or_(best.is_(None), better), value), else_=best)

@@ -65,6 +65,21 @@ def test_best_value_only_rises_and_failures_count(store: Store) -> None:
     assert [store.slots.record_failure(study.id) for _ in range(3)] == [1, 2, 3]
 
 
+def test_a_finished_trial_refunds_keeps_the_best_and_says_whether_the_study_is_spent(
+    store: Store,
+) -> None:
+    """``slots.finished``: one statement for what settling a COMPLETE or PRUNED trial changes."""
+    study = store.studies.create(_spec("finish", n_trials=2))
+    for _ in range(2):
+        assert store.slots.claim(study.id, cost=4.0) is not None
+    after = store.slots.finished(study.id, refund=3.0, value=None)  # pruned after 1 epoch of 4
+    assert after.spent == 5.0 and after.best_value is None and after.exhausted  # 2 of 2 claimed
+    after = store.slots.finished(study.id, refund=0.0, value=0.8)
+    assert after.best_value == 0.8 and after.spent == 5.0
+    assert store.slots.finished(study.id, refund=0.0, value=0.6).best_value == 0.8
+    assert store.studies.get(study.id) == store.slots.finished(study.id, 0.0, None)
+
+
 def test_best_value_follows_the_study_direction(store: Store) -> None:
     """A minimised metric keeps its lowest value, and its Optuna study minimises; a spec stored
     before ``direction`` existed keeps maximising."""
