@@ -17,6 +17,7 @@ one, expires and its slot is reaped like any dead holder's.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import signal
@@ -97,6 +98,8 @@ def _start(settings: Settings) -> None:
             max_retry=settings.max_retry,
         )
     )
+    gc.collect()  # as api.deps.settle_heap: no full collection over what stays
+    gc.freeze()
 
 
 def _orphan_watch(parent: int) -> None:

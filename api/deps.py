@@ -4,6 +4,7 @@ on it."""
 
 from __future__ import annotations
 
+import gc
 import threading
 from typing import Annotated
 
@@ -31,8 +32,18 @@ def get_store(request: Request) -> Store:
                     max_retry=settings.max_retry,
                 )
                 state.leasing = Leasing(state.store)
+                settle_heap()  # the store's engine and Optuna's models are here to stay
     store: Store = state.store
     return store
+
+
+def settle_heap() -> None:
+    """Collect once, then move everything alive now (modules, the app, the store) out of the
+    garbage collector's sight (``gc.freeze``). A full collection over it took ~70 ms, a pause
+    for every request in the process (report p99 30-60 ms otherwise); objects made later are
+    collected as usual. Called at start-up and once the store is open."""
+    gc.collect()
+    gc.freeze()
 
 
 def get_leasing(request: Request) -> Leasing:

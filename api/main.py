@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from api import docs, errors
 from api.asks import AskPool
+from api.deps import settle_heap
 from api.routes import health, leases, login, metrics, plots, schedules, studies
 from api.status_cache import StatusCache
 from schedsearch.settings import Settings
@@ -19,6 +20,7 @@ log = logging.getLogger("schedsearch.api")
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settle_heap()
     yield
     app.state.asks.close()  # the sampling processes go with the server
 

@@ -16,8 +16,9 @@ the default sampler and pruner) prefilled with finished trials shaped like lease
    and finished outside the timed window), reporting epochs 1..10 back to back over raw
    keep-alive connections spread evenly over the uvicorn workers.
 
-Phases 2 and 3 print the CPU the server, PostgreSQL, the load generator and the whole machine used
-(a shared machine shows here). ``--split-asks`` sends asks to a second server.
+Phases 2 and 3 print the CPU the server, its sampling processes (api.asks), PostgreSQL, the load
+generator and the whole machine used (a shared machine shows here). ``--split-asks`` sends asks
+to a second server.
 
     .venv/bin/python bench/lease_load.py [--trials 1000] [--agents 16] [--seconds 60]
 """
@@ -109,7 +110,9 @@ class Meter:
                 "AND pid <> pg_backend_pid()"
             ).fetchall()
         groups = {"postgres": [row[0] for row in backends], "bench": [os.getpid()]}
-        groups["server"] = [p for s in self.servers for p in (s, *_children(s))]
+        workers = [p for s in self.servers for p in _children(s)]
+        groups["server"] = [*self.servers, *workers]
+        groups["samplers"] = [p for w in workers for p in _children(w)]  # api.asks
         out = {(name, pid): cpu_seconds(pid) for name, pids in groups.items() for pid in pids}
         ticks = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
         out[("machine", 0)] = (sum(ticks[:8]) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
@@ -287,8 +290,13 @@ async def ask_pairs(base: str, url: str, study: StudyInfo, pairs: int, warm: int
 
 
 def usage(cores: dict[str, float]) -> str:
-    names = {"server": "server", "postgres": "PostgreSQL", "bench": "load generator"}
-    parts = [f"{label} {cores[key]:.2f}" for key, label in names.items()]
+    names = {
+        "server": "server",
+        "samplers": "its sampling processes",
+        "postgres": "PostgreSQL",
+        "bench": "load generator",
+    }
+    parts = [f"{label} {cores.get(key, 0.0):.2f}" for key, label in names.items()]
     split = "/".join(f"{v:.2f}" for k, v in sorted(cores.items()) if k.startswith("pid "))
     return ", ".join(parts) + f"; whole machine {cores['machine']:.2f} (server by process {split})"
 
