@@ -1,28 +1,42 @@
-"""TPE that reads the study once per trial it samples, not once per parameter group.
+"""TPE that does each trial's sampling work once, not once per parameter group.
 
-With ``constant_liar`` (each worker sees the others' running trials), Optuna 5.0's TPESampler
-reads the study's trials afresh in every group's ``_sample`` (``use_cache = not
-self._constant_liar``): the default space has 12 groups, so a trial's first suggest listed the
-study 13 times, and Optuna's cached storage re-reads every RUNNING trial in full on each list
-(bench/RESULTS.md, "Leased trials under load": 318 of an ask's 557 ms with 16 agents).
+With ``group=True`` and ``constant_liar`` (each worker sees the others' running trials),
+Optuna 5.0's TPESampler samples every group of the space on its own: the default space has 12
+groups, and for each it read the study's trials afresh (``use_cache = not
+self._constant_liar``), re-read every RUNNING trial in full through the cached storage, and
+split all trials into good and bad again; before that, the group decomposition walked every
+finished trial, every ask (bench/RESULTS.md: 318 of a leased ask's 557 ms with 16 agents were
+the re-reads alone). Here, per sampled trial:
 
-Here every group reads the list Optuna's own per-trial cache holds (``Study._get_trials(...,
-use_cache=True)``: reset by each ``ask`` and ``tell``, filled by this trial's first sampling
-read, which the group decomposition makes). The snapshot is taken at sampling time, not at ask
-time (Optuna #6505 reverted a cache taken at ask time because it hid trials started between
-the ask and the sampling). What differs from stock TPE: the later groups see the running
-trials as they were when this trial's sampling began, not a few milliseconds later. In a
-sequential study the proposals are stock TPE's, parameter for parameter
-(tests/search/test_tpe.py).
+- every group reads the list Optuna's own per-trial cache holds (``Study._get_trials(...,
+  use_cache=True)``: reset by each ``ask`` and ``tell``, filled by this trial's first sampling
+  read). It is taken at sampling time, not at ask time (Optuna #6505 reverted a cache taken at
+  ask time because it hid trials started between the ask and the sampling);
+- the good/bad split of those trials is made once and shared by the groups (it depends on the
+  trials and their number only, not on the group);
+- the group decomposition adds only the finished trials it has not seen: a finished trial's
+  distributions never change, and adding a set it already holds leaves it as it was.
+
+What differs from stock TPE: the later groups see the running trials as they were when this
+trial's sampling began, not a few milliseconds later. In a sequential study the proposals are
+stock TPE's, parameter for parameter (tests/search/test_tpe.py).
 """
 
 from __future__ import annotations
 
+import copy
+import threading
 from collections.abc import Container
 from typing import Any
 
 import optuna
 from optuna.distributions import BaseDistribution
+from optuna.samplers._tpe.sampler import (
+    _split_trials,
+    default_gamma,
+    default_gamma_multiobjective,
+)
+from optuna.search_space.group_decomposed import _GroupDecomposedSearchSpace, _SearchSpaceGroup
 from optuna.trial import FrozenTrial, TrialState
 
 
@@ -44,8 +58,45 @@ class _SamplingView:
         return getattr(self._study, name)
 
 
+class _IncrementalGroups(_GroupDecomposedSearchSpace):
+    """The group decomposition, fed each finished trial once."""
+
+    def __init__(self, include_pruned: bool) -> None:
+        super().__init__(include_pruned)
+        self._added: set[int] = set()
+
+    def calculate(self, study: optuna.Study, use_cache: bool = False) -> _SearchSpaceGroup:
+        if self._study_id is None:
+            self._study_id = study._study_id
+        elif self._study_id != study._study_id:
+            raise ValueError("`_GroupDecomposedSearchSpace` cannot handle multiple studies.")
+        states = (TrialState.COMPLETE, TrialState.PRUNED)
+        for trial in study._get_trials(
+            deepcopy=False, states=states if self._include_pruned else states[:1], use_cache=True
+        ):
+            if trial._trial_id not in self._added:
+                self._added.add(trial._trial_id)
+                self._search_space.add_distributions(trial.distributions)
+        return copy.deepcopy(self._search_space)
+
+
 class SnapshotTPESampler(optuna.samplers.TPESampler):
-    """``TPESampler`` whose groups share one trial list per sampled trial."""
+    """``TPESampler`` whose groups share one trial list and one split per sampled trial."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if self._group_decomposed_search_space is not None:
+            self._group_decomposed_search_space = _IncrementalGroups(True)
+        self._shared = threading.local()  # (trial id, good trials, bad trials) while sampling
+
+    def sample_relative(
+        self, study: optuna.Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
+    ) -> dict[str, Any]:
+        self._shared.split = None
+        try:
+            return super().sample_relative(study, trial, search_space)
+        finally:
+            self._shared.split = None
 
     def _sample(
         self,
@@ -53,5 +104,32 @@ class SnapshotTPESampler(optuna.samplers.TPESampler):
         trial: FrozenTrial,
         search_space: dict[str, BaseDistribution],
     ) -> dict[str, Any]:
+        """Optuna's ``TPESampler._sample`` (5.0), with the split shared by the groups."""
         view: Any = _SamplingView(study)  # duck-typed: TPE only lists trials and reads fields
-        return super()._sample(view, trial, search_space)
+        below, above = self._split(view, trial)
+        mpe_below = self._build_parzen_estimator(view, search_space, below, handle_below=True)
+        mpe_above = self._build_parzen_estimator(view, search_space, above, handle_below=False)
+        samples_below = mpe_below.sample(self._rng.rng, self._n_ei_candidates)
+        acq_func_vals = self._compute_acquisition_func(samples_below, mpe_below, mpe_above)
+        ret = optuna.samplers.TPESampler._compare(samples_below, acq_func_vals)
+        for param_name, dist in search_space.items():
+            ret[param_name] = dist.to_external_repr(ret[param_name])
+        return ret
+
+    def _split(self, study: Any, trial: FrozenTrial) -> tuple[list[FrozenTrial], list[FrozenTrial]]:
+        shared = getattr(self._shared, "split", None)
+        if shared is not None and shared[0] == trial._trial_id:
+            return shared[1], shared[2]
+        states = [TrialState.COMPLETE, TrialState.PRUNED]
+        if self._constant_liar:
+            states.append(TrialState.RUNNING)
+        trials = study._get_trials(deepcopy=False, states=states, use_cache=True)
+        if self._constant_liar:  # the current trial is not evidence
+            trials = [t for t in trials if trial.number != t.number]
+        if self._gamma is None:
+            single = len(study.directions) <= 1
+            self._gamma = default_gamma if single else default_gamma_multiobjective
+        n = sum(t.state != TrialState.RUNNING for t in trials)  # running trials: not counted
+        below, above = _split_trials(study, trials, self._gamma(n))
+        self._shared.split = (trial._trial_id, below, above)
+        return below, above

@@ -36,6 +36,9 @@ def api(tmp_path: Path) -> TestClient:
         api_tokens=f"ci:write:{WRITER},b:write:{OTHER},dash:read:{READER}",
         heartbeat_interval=1,
         grace_period=2,
+        # Asks sampled in the request thread: sampling processes are tests/api/test_asks.py's
+        # and the real servers' of tests/e2e (one spawn per app here cost ~1.5 s a test).
+        ask_processes=0,
     )
     return TestClient(create_app(settings), headers=_as(WRITER))
 
