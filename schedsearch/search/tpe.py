@@ -14,6 +14,9 @@ the re-reads alone). Here, per sampled trial:
   ask time because it hid trials started between the ask and the sampling);
 - the good/bad split of those trials is made once and shared by the groups (it depends on the
   trials and their number only, not on the group);
+- each group's observations come from an index of the split's trials by parameter name
+  (built once per sampled trial), so a group whose parameters belong to one family visits that
+  family's trials, in the same order, instead of every trial;
 - the group decomposition adds only the finished trials it has not seen: a finished trial's
   distributions never change, and adding a set it already holds leaves it as it was.
 
@@ -26,9 +29,11 @@ from __future__ import annotations
 
 import copy
 import threading
+from collections import defaultdict
 from collections.abc import Container
 from typing import Any
 
+import numpy as np
 import optuna
 from optuna.distributions import BaseDistribution
 from optuna.samplers._tpe.sampler import (
@@ -92,11 +97,48 @@ class SnapshotTPESampler(optuna.samplers.TPESampler):
     def sample_relative(
         self, study: optuna.Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
     ) -> dict[str, Any]:
-        self._shared.split = None
+        self._shared.split, self._shared.indexes = None, {}
         try:
             return super().sample_relative(study, trial, search_space)
         finally:
-            self._shared.split = None
+            self._shared.split, self._shared.indexes = None, None
+
+    def _get_internal_repr(
+        self,
+        trials: list[FrozenTrial],
+        search_space: dict[str, BaseDistribution],
+        study: optuna.Study,
+    ) -> dict[str, np.ndarray]:
+        """Optuna's, visiting only the trials that have the group's rarest parameter."""
+        if not search_space:
+            return {}
+        params_of, where = self._index(trials, study)
+        rarest = min(search_space, key=lambda name: len(where.get(name, ())))
+        values: dict[str, list[float]] = {name: [] for name in search_space}
+        for position in where.get(rarest, ()):  # in the list's order, as Optuna's loop
+            params = params_of[position]
+            if search_space.keys() <= params.keys():
+                for name, distribution in search_space.items():
+                    values[name].append(distribution.to_internal_repr(params[name]))
+        return {name: np.asarray(column) for name, column in values.items()}
+
+    def _index(
+        self, trials: list[FrozenTrial], study: optuna.Study
+    ) -> tuple[list[dict[str, Any]], dict[str, list[int]]]:
+        """Each trial's params (as TPE reads them: a running trial's include its relative
+        params) and, per parameter name, the positions of the trials that have it; built once
+        per list while one trial is sampled."""
+        indexes = getattr(self._shared, "indexes", None)
+        if indexes is not None and id(trials) in indexes:
+            return indexes[id(trials)][1:]
+        params_of = [self._get_params(trial, study) for trial in trials]
+        where: dict[str, list[int]] = defaultdict(list)
+        for position, params in enumerate(params_of):
+            for name in params:
+                where[name].append(position)
+        if indexes is not None:  # keeps ``trials`` alive, so its id is not reused meanwhile
+            indexes[id(trials)] = (trials, params_of, where)
+        return params_of, where
 
     def _sample(
         self,
