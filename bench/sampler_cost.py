@@ -43,12 +43,12 @@ def score(params: dict[str, Any]) -> float:
 def filled(size: int, running: int) -> list[optuna.trial.FrozenTrial]:
     study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=size))
     rng = random.Random(size)
-    for _ in range(size + running):
+    for number in range(size + running):
         trial = study.ask()
         suggest(trial, SPACE)
         for epoch in range(1, 5):
             trial.report(rng.random(), epoch)
-        if len(study.trials) <= size:
+        if number < size:
             study.tell(trial, score(trial.params))
     return study.get_trials()
 

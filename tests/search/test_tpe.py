@@ -12,6 +12,7 @@ import pytest
 from schedsearch.core.space import suggest
 from schedsearch.core.spec import StudySpec
 from schedsearch.search.tpe import SnapshotTPESampler
+from schedsearch.store import Store
 from schedsearch.store.database import quiet_experimental
 
 SPACE = StudySpec(name="tpe").search_space()  # the default space: 12 groups
@@ -49,15 +50,14 @@ def run(study: optuna.Study, trials: int) -> list[dict[str, Any]]:
 
 @pytest.mark.parametrize("seed", [0, 11])
 def test_same_proposals_as_stock_tpe(tmp_path, seed: int) -> None:
-    """Stock TPE in memory and the snapshot TPE on a SQLite study (the product's storage
-    path, Optuna's cached RDB storage), trial by trial, with trials running meanwhile."""
+    """Stock TPE in memory and the snapshot TPE on a study of the product's store (SQLite, its
+    storage class ``store.optuna_cache.StudyCache``), trial by trial, with trials running
+    meanwhile."""
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     stock = optuna.create_study(direction="maximize", sampler=tpe(optuna.samplers.TPESampler, seed))
-    ours = optuna.create_study(
-        direction="maximize",
-        storage=f"sqlite:///{tmp_path / 'tpe.db'}",
-        sampler=tpe(SnapshotTPESampler, seed),
-    )
+    store = Store(f"sqlite:///{tmp_path / 'tpe.db'}")
+    study = store.studies.create(StudySpec(name="same", n_trials=30))
+    ours = store.trials.optuna_study(study, sampler=tpe(SnapshotTPESampler, seed))
     expected = run(stock, 30)
     assert run(ours, 30) == expected
     assert len({p["family"] for p in expected}) > 1  # the search moved across groups
