@@ -42,7 +42,7 @@ Run as ``.venv/bin/python bench/worker_scaling.py [--quick] [--sleep S] [--json 
 
 ``--quick``: 0.3 s trials, 1/2/4 workers, 100 and 1,000 trials (about 70-90 s on 2 cores).
 
-Goals: scaling efficiency >= 0.9 at 8 workers with 1 s trials on PostgreSQL; storage time per
+Goals: scaling efficiency >= 0.95 at 8 workers with 1 s trials on PostgreSQL; storage time per
 trial (claim + ask + suggest + report + should_prune + tell) <= 20 ms at 5,000 trials on
 PostgreSQL.
 
@@ -89,7 +89,7 @@ HEARTBEAT = {"heartbeat_interval": 30, "grace_period": 120}  # `schedsearch work
 POLL = 0.05
 TRIALS_PER_WORKER = 6
 WARMUP_ITERATIONS = 3
-GOAL_EFFICIENCY = 0.9
+GOAL_EFFICIENCY = 0.95  # the coordination issue's (0.9 before it)
 GOAL_STORAGE_MS = 20.0
 DISTRIBUTION = FloatDistribution(0.0, 1.0)
 T = TypeVar("T")
