@@ -82,24 +82,19 @@ class AskPool:
         pool.shutdown(wait=False, cancel_futures=True)
 
 
-_leasing: Leasing | None = None  # in a sampling process: its store and Optuna handles
+_settings: Settings | None = None  # in a sampling process: its settings,
+_leasing: Leasing | None = None  # and its store and Optuna handles, built at the first ask
 
 
 def _start(settings: Settings) -> None:
-    global _leasing
+    """The initializer: nothing here may fail (a failing initializer breaks the whole pool), so
+    the store is opened by the first ask, whose error (the database down, say) is then that
+    ask's answer."""
+    global _settings
+    _settings = settings
     threading.Thread(target=_orphan_watch, args=(os.getppid(),), daemon=True).start()
     os.nice(NICENESS)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the server, which stops us
-    _leasing = Leasing(
-        Store(
-            settings.database_url,
-            heartbeat_interval=settings.heartbeat_interval,
-            grace_period=settings.grace_period,
-            max_retry=settings.max_retry,
-        )
-    )
-    gc.collect()  # as api.deps.settle_heap: no full collection over what stays
-    gc.freeze()
 
 
 def _orphan_watch(parent: int) -> None:
@@ -112,5 +107,17 @@ def _orphan_watch(parent: int) -> None:
 
 
 def _ask(study: str, owner: str) -> Asked:
-    assert _leasing is not None, "the pool's initializer builds it"
+    global _leasing
+    if _leasing is None:
+        assert _settings is not None, "set by the pool's initializer"
+        _leasing = Leasing(
+            Store(
+                _settings.database_url,
+                heartbeat_interval=_settings.heartbeat_interval,
+                grace_period=_settings.grace_period,
+                max_retry=_settings.max_retry,
+            )
+        )
+        gc.collect()  # as api.deps.settle_heap: no full collection over what stays
+        gc.freeze()
     return _leasing.ask(study, owner)

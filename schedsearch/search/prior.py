@@ -26,7 +26,11 @@ from schedsearch.core.space import SampledSchedule, SearchSpace, as_params
 
 Draw = Callable[[np.random.RandomState], dict[str, Any]]
 
-PRIOR_ATTR = "prior"  # the system attribute holding a prior trial's drawn params
+PRIOR_ATTR = "prior"
+# Draws kept for trials still being sampled. A trial's draw is used between its ask and its
+# suggests, and dropped when it is told; a process that only asks (api.asks) never sees the
+# tell, so the oldest go past this many.
+KEEP_DRAWN = 256  # the system attribute holding a prior trial's drawn params
 
 # tau = 10: TPE needs ~10 finished trials before it beats random, so the prior keeps at least
 # half the trials until then (share 0.5 at 10 finished), a third at 20, a fifth at 40 and a
@@ -102,6 +106,8 @@ class PriorSampler(optuna.samplers.BaseSampler):
         rest_seed = int(_rng(self.seed, trial.number, 1).randint(2**31))
         rest = optuna.samplers.RandomSampler(seed=rest_seed)
         self._drawn[trial._trial_id] = (params, rest)
+        while len(self._drawn) > KEEP_DRAWN:  # told elsewhere (an ask's sampling process):
+            del self._drawn[next(iter(self._drawn))]  # the oldest were sampled long ago
         # A system attribute, not a user one: user attributes are ``TrialRecord``'s typed
         # namespace; this is sampler bookkeeping, kept where Optuna's samplers keep theirs
         # (``fixed_params``, TPE's relative params), and readable as ``trial.system_attrs``.

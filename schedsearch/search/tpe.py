@@ -69,6 +69,7 @@ class _IncrementalGroups(_GroupDecomposedSearchSpace):
     def __init__(self, include_pruned: bool) -> None:
         super().__init__(include_pruned)
         self._added: set[int] = set()
+        self._lock = threading.Lock()
 
     def calculate(self, study: optuna.Study, use_cache: bool = False) -> _SearchSpaceGroup:
         if self._study_id is None:
@@ -76,13 +77,15 @@ class _IncrementalGroups(_GroupDecomposedSearchSpace):
         elif self._study_id != study._study_id:
             raise ValueError("`_GroupDecomposedSearchSpace` cannot handle multiple studies.")
         states = (TrialState.COMPLETE, TrialState.PRUNED)
-        for trial in study._get_trials(
+        trials = study._get_trials(
             deepcopy=False, states=states if self._include_pruned else states[:1], use_cache=True
-        ):
-            if trial._trial_id not in self._added:
-                self._added.add(trial._trial_id)
-                self._search_space.add_distributions(trial.distributions)
-        return copy.deepcopy(self._search_space)
+        )
+        with self._lock:  # threads sharing a sampler (asks in request threads) add once
+            for trial in trials:
+                if trial._trial_id not in self._added:
+                    self._search_space.add_distributions(trial.distributions)
+                    self._added.add(trial._trial_id)
+            return copy.deepcopy(self._search_space)
 
 
 class SnapshotTPESampler(optuna.samplers.TPESampler):

@@ -28,6 +28,7 @@ _TRIALS = models.TrialModel.__table__
 _VALUES = models.TrialValueModel.__table__
 _REPORTS = models.TrialIntermediateValueModel.__table__
 _RANKED = (TrialState.COMPLETE, TrialState.PRUNED)
+MAX_LISTED = 500  # ids in one statement's IN list
 
 
 @dataclass(frozen=True)
@@ -82,9 +83,13 @@ class Peers:
         return sorted(every, key=lambda peer: peer.number)
 
     def _read(self, study_id: int, seen_up_to: int, unfinished: Sequence[int]) -> dict[int, Peer]:
-        """The trials after ``seen_up_to`` and those in ``unfinished``, with their values."""
+        """The trials after ``seen_up_to`` and those in ``unfinished``, with their values. The
+        statements never list more than ``MAX_LISTED`` ids (drivers cap the parameters of one
+        statement); past that, every trial from the first unfinished one on is read again."""
         chosen = _TRIALS.c.trial_id > seen_up_to
-        if unfinished:
+        if len(unfinished) > MAX_LISTED:
+            chosen = _TRIALS.c.trial_id >= unfinished[0]  # sorted: a superset, read as well
+        elif unfinished:
             chosen = sa.or_(chosen, _TRIALS.c.trial_id.in_(unfinished))
         with self.db.reads.connect() as connection:
             trials = connection.execute(
@@ -110,7 +115,9 @@ class Peers:
                     _REPORTS.c.step,
                     _REPORTS.c.intermediate_value,
                     _REPORTS.c.intermediate_value_type,
-                ).where(_REPORTS.c.trial_id.in_([row.trial_id for row in trials]))
+                )
+                .join(_TRIALS, _TRIALS.c.trial_id == _REPORTS.c.trial_id)
+                .where(_TRIALS.c.study_id == study_id, chosen)
             ):
                 as_float = models.TrialIntermediateValueModel.stored_repr_to_intermediate_value
                 reports[trial_id][step] = as_float(value, kind)

@@ -12,6 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from schedsearch.core.errors import StudyNotFound
 from schedsearch.core.states import ACTIVE, StudyStatus
 from schedsearch.store.database import Database, now
 from schedsearch.store.studies import SLACK, TABLE, StudyInfo, select_study
@@ -96,7 +97,9 @@ class Slots:
                 return select_study(connection, study_id)
             row = connection.execute(
                 sa.update(TABLE).where(TABLE.c.id == study_id).values(**figures).returning(*TABLE.c)
-            ).one()
+            ).first()
+        if row is None:  # deleted meanwhile: as any read of a deleted study says
+            raise StudyNotFound(f"no study {study_id!r}")
         return StudyInfo.of(row)
 
     def record_failure(self, study_id: int) -> int:

@@ -20,6 +20,7 @@ from schedsearch.core.space import SampledSchedule, SearchSpace, as_params, sugg
 from schedsearch.core.spec import StudySpec
 from schedsearch.search.prior import (
     FLOOR,
+    KEEP_DRAWN,
     PRIOR_ATTR,
     PriorSampler,
     folklore_prior,
@@ -174,3 +175,16 @@ def test_a_prior_value_the_trial_cannot_take_is_not_forced() -> None:
         if "cosine.eta_min" in drawn:
             assert trial.params["cosine.eta_min"] == drawn["cosine.eta_min"]
     assert any("cosine.eta_min" in t.system_attrs.get(PRIOR_ATTR, {}) for t in study.trials)
+
+
+def test_a_process_that_only_asks_keeps_a_bounded_number_of_draws() -> None:
+    """An API sampling process asks and suggests but never tells (the tell is another
+    process's): the draws it keeps stop at ``KEEP_DRAWN``."""
+    space = StudySpec(name="bounded").search_space()
+    sampler = PriorSampler(
+        optuna.samplers.RandomSampler(seed=0), folklore_prior(space), seed=0, tau=1e9, floor=1.0
+    )
+    study = optuna.create_study(sampler=sampler)
+    for _ in range(KEEP_DRAWN + 40):
+        suggest(study.ask(), space)  # every trial a prior draw (share 1), none told
+    assert len(sampler._drawn) == KEEP_DRAWN

@@ -11,6 +11,7 @@ from optuna.trial import TrialState
 
 from schedsearch.core.spec import StudySpec
 from schedsearch.store import Store
+from schedsearch.store import peers as peers_module
 
 
 def fields(trials) -> list[tuple]:
@@ -57,3 +58,22 @@ def test_peers_are_optunas_trials_and_follow_other_processes(db_url: str) -> Non
 
     late.report(0.6, 2)  # a running trial's new report is seen too
     assert ours.peers.of(mine)[-1].intermediate_values == {1: 0.3, 2: 0.6}
+
+
+def test_many_unfinished_trials_are_read_as_a_range_not_a_list(db_url: str, monkeypatch) -> None:
+    """Past ``MAX_LISTED`` unfinished trials the read takes every trial from the first of them
+    on (an IN list that long would pass the driver's parameter cap): the same answers."""
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    monkeypatch.setattr(peers_module, "MAX_LISTED", 1)
+    ours, theirs = Store(db_url), Store(db_url)
+    study = ours.studies.create(StudySpec(name="many", n_trials=20, epochs=4))
+    mine, other = ours.trials.optuna_study(study), theirs.trials.optuna_study(study)
+    done = mine.ask()
+    mine.tell(done, 0.5)
+    running = [mine.ask() for _ in range(3)]
+    for trial in running:
+        trial.report(0.1, 1)
+    assert fields(ours.peers.of(mine)) == fields(mine.get_trials())
+    other.tell(running[1].number, 0.9)  # another process finishes one in the middle
+    running[2].report(0.4, 2)
+    assert fields(ours.peers.of(mine)) == fields(other.get_trials())

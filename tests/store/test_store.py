@@ -78,6 +78,9 @@ def test_a_finished_trial_refunds_keeps_the_best_and_says_whether_the_study_is_s
     assert after.best_value == 0.8 and after.spent == 5.0
     assert store.slots.finished(study.id, refund=0.0, value=0.6).best_value == 0.8
     assert store.studies.get(study.id) == store.slots.finished(study.id, 0.0, None)
+    store.studies.delete(study)
+    with pytest.raises(StudyNotFound):  # deleted meanwhile: a 404, as any read says
+        store.slots.finished(study.id, refund=1.0, value=0.7)
 
 
 def test_best_value_follows_the_study_direction(store: Store) -> None:
