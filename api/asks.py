@@ -17,7 +17,6 @@ one, expires and its slot is reaped like any dead holder's.
 
 from __future__ import annotations
 
-import gc
 import multiprocessing
 import os
 import signal
@@ -26,6 +25,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
+from api.heap import settle_heap
 from schedsearch.search.leased import Asked, Leasing
 from schedsearch.settings import Settings
 from schedsearch.store import Store
@@ -48,21 +48,24 @@ class AskPool:
     def ask(self, leasing: Leasing, study: str, owner: str) -> Asked:
         if self.settings.ask_processes == 0:
             return leasing.ask(study, owner)
-        for attempt in (1, 2):
-            pool = self._started()
-            try:
-                return pool.submit(_ask, study, owner).result()
-            except BrokenProcessPool:
-                self._drop(pool)
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
+        try:
+            return self._submit(study, owner)
+        except BrokenProcessPool:  # a sampling process died: once more, on a fresh pool
+            return self._submit(study, owner)
 
     def close(self) -> None:
         with self._lock:
             pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
+
+    def _submit(self, study: str, owner: str) -> Asked:
+        pool = self._started()
+        try:
+            return pool.submit(_ask, study, owner).result()
+        except BrokenProcessPool:
+            self._drop(pool)  # the next ask builds a fresh one
+            raise
 
     def _started(self) -> ProcessPoolExecutor:
         with self._lock:
@@ -110,14 +113,6 @@ def _ask(study: str, owner: str) -> Asked:
     global _leasing
     if _leasing is None:
         assert _settings is not None, "set by the pool's initializer"
-        _leasing = Leasing(
-            Store(
-                _settings.database_url,
-                heartbeat_interval=_settings.heartbeat_interval,
-                grace_period=_settings.grace_period,
-                max_retry=_settings.max_retry,
-            )
-        )
-        gc.collect()  # as api.deps.settle_heap: no full collection over what stays
-        gc.freeze()
+        _leasing = Leasing(Store.from_settings(_settings))
+        settle_heap()
     return _leasing.ask(study, owner)

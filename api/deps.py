@@ -4,13 +4,13 @@ on it."""
 
 from __future__ import annotations
 
-import gc
 import threading
 from typing import Annotated
 
 from fastapi import Depends, Request
 
 from api.asks import AskPool
+from api.heap import settle_heap
 from schedsearch.search.leased import Leasing
 from schedsearch.store import Store
 
@@ -24,26 +24,11 @@ def get_store(request: Request) -> Store:
         with _lock:
             if state.store is None:
                 settings = state.settings
-                state.store = Store(
-                    settings.database_url,
-                    pool_size=API_POOL,
-                    heartbeat_interval=settings.heartbeat_interval,  # how long leases last
-                    grace_period=settings.grace_period,
-                    max_retry=settings.max_retry,
-                )
+                state.store = Store.from_settings(settings, pool_size=API_POOL)
                 state.leasing = Leasing(state.store)
                 settle_heap()  # the store's engine and Optuna's models are here to stay
     store: Store = state.store
     return store
-
-
-def settle_heap() -> None:
-    """Collect once, then move everything alive now (modules, the app, the store) out of the
-    garbage collector's sight (``gc.freeze``). A full collection over it took ~70 ms, a pause
-    for every request in the process (report p99 30-60 ms otherwise); objects made later are
-    collected as usual. Called at start-up and once the store is open."""
-    gc.collect()
-    gc.freeze()
 
 
 def get_leasing(request: Request) -> Leasing:

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from api import docs, errors
 from api.asks import AskPool
-from api.deps import settle_heap
+from api.heap import settle_heap
 from api.routes import health, leases, login, metrics, plots, schedules, studies
 from api.status_cache import StatusCache
 from schedsearch.settings import Settings

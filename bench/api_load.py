@@ -76,8 +76,8 @@ def fill_study(store: Store, name: str, n_trials: int) -> tuple[int, Filled]:
     trials = templates(n_trials)
     filled = fill(store, study, trials)
     best = max((t.value for t in trials if t.value is not None), default=None)
-    if best is not None:  # what the workers' record_value calls would have left
-        store.slots.record_value(study.id, best)
+    if best is not None:  # what the workers' settles (slots.finished) would have left
+        store.slots.finished(study.id, 0.0, best)
     store.slots.claim(study.id)
     return study.id, filled
 

@@ -90,7 +90,7 @@ def instrument(split: Split, store: Store, leasing: leased.Leasing, handle: optu
     for owner, names in (
         (store.studies, ("get",)),
         (store.leases, ("get", "claim", "bind", "renew", "end", "mark_prune")),
-        (store.slots, ("spend", "finished", "record_value", "exhausted")),
+        (store.slots, ("spend", "finished")),
         (store.optuna, ("get_trial", "set_trial_intermediate_value", "set_trial_user_attr")),
     ):
         for name in names:

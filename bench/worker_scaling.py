@@ -23,12 +23,11 @@ Run as ``.venv/bin/python bench/worker_scaling.py [--quick] [--sleep S] [--json 
    ``_run_trial``'s ``study.optimize(n_trials=1)`` does: ``study.ask``, the lease bound to the
    trial when it starts, the objective's ``suggest_float``, ``report`` and ``should_prune``,
    ``study.tell`` and the ``storage.get_trial`` that feeds optimize's callbacks; and last
-   ``search.accounting.settle``'s lease end and ``store.slots.record_value`` (COMPLETE trials:
-   the study's best value) and
-   ``store.studies.get`` after the trial (``lifecycle.conclude`` follows only once ``claimed >=
-   n_trials``). The headline figure is the core sequence claim + ask + suggest + report +
-   should_prune + tell; the sum of all of the above is printed beside it. Two operations are
-   not per trial and are timed on their own (50 calls after 3 untimed):
+   ``search.accounting.settle``'s lease end and ``store.slots.finished`` (one UPDATE: the
+   refund, the study's best value, and the study as it is then; ``lifecycle.conclude`` follows
+   only once ``claimed >= n_trials``). The headline figure is the core sequence claim + ask +
+   suggest + report + should_prune + tell; the sum of all of the above is printed beside it.
+   Two operations are not per trial and are timed on their own (50 calls after 3 untimed):
    ``search.accounting.reap``, which the worker runs at most once per heartbeat interval
    (30 s) per study, and ``lifecycle.conclude`` (on an unfinished study: one
    ``store.trials.counts`` query), which it runs when a study's slots are all claimed. Then, as
@@ -106,8 +105,7 @@ OPS = (
     "tell",
     "callback_read",
     "lease_end",
-    "record_value",
-    "get_after",
+    "finished",
 )
 CORE = ("claim", "ask", "suggest_float", "report", "should_prune", "tell")  # the goal figure
 # Not per trial: reap once per heartbeat interval per study, conclude once a study's slots
@@ -124,8 +122,7 @@ LABELS = {
     "tell": "study.tell",
     "callback_read": "get_trial for callbacks (in optimize)",
     "lease_end": "store.leases.end (settle)",
-    "record_value": "store.slots.record_value (COMPLETE trials)",
-    "get_after": "store.studies.get (after the trial)",
+    "finished": "store.slots.finished (settle)",
     "reap": "search.accounting.reap",
     "conclude": "lifecycle.conclude",
 }
@@ -400,11 +397,12 @@ def measure_storage(
         _timed(times, "should_prune", trial.should_prune)
         _timed(times, "tell", handle.tell, trial, x)
         _timed(times, "callback_read", store.optuna.get_trial, trial._trial_id)
-        # search.accounting.settle: the lease ends, the best value (COMPLETE trials), a re-read;
+        # search.accounting.settle: the lease ends, then the trial's figures in one UPDATE that
+        # returns the study (lifecycle.conclude only once claimed >= n_trials)
         _timed(times, "lease_end", store.leases.end, lease.id, LeaseState.COMPLETE, x)
-        # lifecycle.conclude only once claimed >= n_trials
-        _timed(times, "record_value", store.slots.record_value, claimed.id, x)
-        if _timed(times, "get_after", store.studies.get, claimed.id).claimed >= claimed.n_trials:
+        if _timed(times, "finished", store.slots.finished, claimed.id, 0.0, x).claimed >= (
+            claimed.n_trials
+        ):
             raise SystemExit("FAILED: the storage benchmark's study ran out of slots")
 
     def amortised(times: dict[str, list[float]]) -> None:
@@ -534,8 +532,8 @@ def print_storage(results: list[dict[str, Any]]) -> None:
         print(f"    ({AMORTISED_NOTE[op]})")
     print(
         "(* core: claim, ask, suggest, report, should_prune, tell. All ops: the core plus "
-        "store.studies.get before and after the trial, the lease bound and ended, "
-        "store.slots.record_value, and the get_trial study.optimize adds for its callbacks. "
+        "store.studies.get before the trial, the lease bound and ended, "
+        "store.slots.finished, and the get_trial study.optimize adds for its callbacks. "
         "Medians/p90 of per-trial sums. Pre-fill: "
         + ", ".join(
             f"{r['backend']} @{r['size']:,} {r['fill_s']:.1f} s "

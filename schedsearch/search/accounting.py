@@ -69,9 +69,10 @@ def account(
             lifecycle.trial_failed(store, study)
         store.slots.release(study.id, refund=unspent(study, trial))
         return
+    # A pruned trial's unspent epochs come back; the exhausted test is cheap, counting is not.
     value = trial.value if trial.state == OptunaState.COMPLETE else None
-    if store.slots.finished(study.id, unspent(study, trial), value).exhausted:  # a pruned
-        lifecycle.conclude(store, study)  # trial's rest came back; cheap test before counting
+    if store.slots.finished(study.id, unspent(study, trial), value).exhausted:
+        lifecycle.conclude(store, study)
 
 
 def release(store: Store, study: StudyInfo, lease: Lease, reason: str | None = None) -> bool:

@@ -26,11 +26,11 @@ from schedsearch.core.space import SampledSchedule, SearchSpace, as_params
 
 Draw = Callable[[np.random.RandomState], dict[str, Any]]
 
-PRIOR_ATTR = "prior"
+PRIOR_ATTR = "prior"  # the system attribute holding a prior trial's drawn params
 # Draws kept for trials still being sampled. A trial's draw is used between its ask and its
 # suggests, and dropped when it is told; a process that only asks (api.asks) never sees the
 # tell, so the oldest go past this many.
-KEEP_DRAWN = 256  # the system attribute holding a prior trial's drawn params
+KEEP_DRAWN = 256
 
 # tau = 10: TPE needs ~10 finished trials before it beats random, so the prior keeps at least
 # half the trials until then (share 0.5 at 10 finished), a third at 20, a fifth at 40 and a

@@ -95,7 +95,8 @@ class SnapshotTPESampler(optuna.samplers.TPESampler):
         super().__init__(**kwargs)
         if self._group_decomposed_search_space is not None:
             self._group_decomposed_search_space = _IncrementalGroups(True)
-        self._shared = threading.local()  # (trial id, good trials, bad trials) while sampling
+        # While one trial is sampled: its split (trial id, good, bad) and the lists' indexes.
+        self._shared = threading.local()
 
     def sample_relative(
         self, study: optuna.Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]

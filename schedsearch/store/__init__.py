@@ -19,6 +19,7 @@ from schedsearch.core.errors import (
     StudyExists,
     StudyNotFound,
 )
+from schedsearch.settings import Settings
 from schedsearch.store import schema
 from schedsearch.store.database import Database, engine_kwargs, quiet_experimental, safe_url
 from schedsearch.store.figures import Figures
@@ -97,6 +98,18 @@ class Store:
         self.leases = Leases(self.db)
         self.peers = Peers(self.db)
         self.heartbeats = Heartbeats(self.optuna, heartbeat_interval, grace_period, max_retry)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, pool_size: int = 2) -> Store:
+        """The store a long-lived process (the API, its sampling processes) opens: the
+        settings' database, lease length and retries."""
+        return cls(
+            settings.database_url,
+            heartbeat_interval=settings.heartbeat_interval,  # how long leases last
+            grace_period=settings.grace_period,
+            max_retry=settings.max_retry,
+            pool_size=pool_size,
+        )
 
     def ping(self) -> None:
         self.db.ping()

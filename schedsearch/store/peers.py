@@ -58,13 +58,14 @@ class Peers:
 
     def of(self, study: optuna.Study) -> list[Peer]:
         """The study's trials, by number (``search.pruners.PeersOf``)."""
-        return self(study._study_id)
+        return sorted(self._current(study._study_id), key=lambda peer: peer.number)
 
     def finished(self, study: optuna.Study) -> int:
         """How many of the study's trials are COMPLETE or PRUNED (the prior's evidence)."""
-        return sum(peer.state in _RANKED for peer in self(study._study_id))
+        return sum(peer.state in _RANKED for peer in self._current(study._study_id))
 
-    def __call__(self, optuna_study_id: int) -> list[Peer]:
+    def _current(self, optuna_study_id: int) -> list[Peer]:
+        """Every trial of the study as it is now, in no particular order."""
         with self._lock:
             known = self._known[optuna_study_id]
             unfinished = sorted(known.unfinished)
@@ -79,8 +80,7 @@ class Peers:
                 else:
                     known.unfinished.add(trial_id)
             running = [p for i, p in current.items() if i not in known.finished]
-            every = [*known.finished.values(), *running]
-        return sorted(every, key=lambda peer: peer.number)
+            return [*known.finished.values(), *running]
 
     def _read(self, study_id: int, seen_up_to: int, unfinished: Sequence[int]) -> dict[int, Peer]:
         """The trials after ``seen_up_to`` and those in ``unfinished``, with their values. The

@@ -52,11 +52,6 @@ class Slots:
             row = connection.execute(claim_statement(study_id, cost)).first()
         return None if row is None else StudyInfo.of(row)
 
-    def exhausted(self, study_id: int) -> bool:
-        """Whether no further trial of the study can be claimed (read fresh)."""
-        with self.db.reads.connect() as connection:
-            return select_study(connection, study_id).exhausted
-
     def spend(self, study_id: int, epochs: float) -> None:
         """Count compute outside trials (the range test); a negative amount refunds what a
         claim reserved and its trial did not train."""
@@ -76,13 +71,6 @@ class Slots:
                 sa.update(TABLE)
                 .where(TABLE.c.id == study_id, TABLE.c.claimed > 0)
                 .values(claimed=TABLE.c.claimed - 1, spent=TABLE.c.spent - refund, updated_at=now())
-            )
-
-    def record_value(self, study_id: int, value: float) -> None:
-        """Keep the study's best COMPLETE value in its direction, atomically."""
-        with self.db.engine.begin() as connection:
-            connection.execute(
-                sa.update(TABLE).where(TABLE.c.id == study_id).values(best_value=_best(value))
             )
 
     def finished(self, study_id: int, refund: float, value: float | None) -> StudyInfo:

@@ -57,7 +57,7 @@ def test_a_minimize_study_shows_its_lowest_loss(api: tuple[TestClient, str]) -> 
             TrialRecord(schedule=schedule.model_dump(mode="json"), base_lr=0.1).write(trial)
             trial.report(value, 1)
             handle.tell(trial, value)
-            store.slots.record_value(info.id, value)
+            store.slots.finished(info.id, 0.0, value)
     finally:
         store.close()
     status = client.get(f"/studies/{study['id']}").json()

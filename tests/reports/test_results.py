@@ -63,8 +63,8 @@ def test_counts_progress_and_best_value(db_url: str) -> None:
     add(store, study, Constant(), None, state=States.FAIL)
     add(store, study, Cosine(), None, state=States.RUNNING)
     store.trials.optuna_study(study).enqueue_trial({})
-    store.slots.record_value(study.id, 0.9)  # what a worker does as a trial completes
-    store.slots.record_value(study.id, 0.6)
+    store.slots.finished(study.id, 0.0, 0.9)  # what a worker does as a trial completes
+    store.slots.finished(study.id, 0.0, 0.6)
     status = study_status(store, "counted")  # by name too
     assert status["trials"] == {"complete": 2, "pruned": 1, "running": 1, "failed": 1, "waiting": 1}
     assert status["progress"] == {"finished": 3, "n_trials": 7, "fraction": round(3 / 7, 4)}
@@ -167,7 +167,7 @@ def test_a_minimize_study_reports_its_lowest_value(store: Store) -> None:
     study = lifecycle.submit(store, spec)
     for schedule, value in ((Step(), 0.5), (Cosine(), 0.2), (Constant(), 0.7)):
         add(store, study, schedule, value, base_lr=value)
-        store.slots.record_value(study.id, value)
+        store.slots.finished(study.id, 0.0, value)
     add(store, study, OneCycle(), 0.01, state=States.PRUNED)  # lower, but pruned
     status = study_status(store, study.id)
     assert status["best_value"] == 0.2

@@ -52,7 +52,7 @@ def test_claims_reserve_a_trial_each_until_the_budget_is_spent(store: Store) -> 
     assert [c.exhausted for c in claims] == [False] * 13 + [True]
     assert store.slots.claim(study.id, EPOCHS) is None  # 75 > 70
     assert store.slots.claim(study.id, 0.5) is None  # even a cheaper one: 70.5 > 70
-    assert store.slots.exhausted(study.id) and store.studies.get(study.id).exhausted
+    assert store.studies.get(study.id).exhausted
     after = store.studies.get(study.id)
     assert (after.claimed, after.spent) == (14, 70.0)  # a refused claim changes nothing
 
@@ -78,16 +78,17 @@ def test_spend_counts_outside_trials_and_a_negative_spend_refunds(store: Store) 
     assert spent.claimed == 11 and spent.spent == 67.5 and spent.exhausted  # 72.5 > 70
     store.slots.spend(study.id, -3)  # a pruned trial's unspent epochs come back
     back = store.studies.get(study.id)
-    assert back.spent == 64.5 and not back.exhausted and not store.slots.exhausted(study.id)
+    assert back.spent == 64.5 and not back.exhausted
     assert store.slots.claim(study.id, EPOCHS) is not None
-    assert store.studies.get(study.id).spent == 69.5 and store.slots.exhausted(study.id)
+    again = store.studies.get(study.id)
+    assert again.spent == 69.5 and again.exhausted
 
 
 def test_release_gives_the_slot_back_and_refunds_what_it_did_not_train(store: Store) -> None:
     study = _budgeted(store, "release", 100)
     for _ in range(14):
         store.slots.claim(study.id, EPOCHS)
-    assert store.slots.exhausted(study.id)
+    assert store.studies.get(study.id).exhausted
     store.slots.release(study.id, refund=3.0)  # it trained 2 of its 5 epochs, then died
     after = store.studies.get(study.id)
     assert (after.claimed, after.spent) == (13, 67.0) and after.exhausted  # 72 > 70 still
@@ -110,7 +111,7 @@ def test_n_trials_still_caps_a_budgeted_study(store: Store) -> None:
     study = _budgeted(store, "few", 1000, n_trials=2)
     assert store.slots.claim(study.id, EPOCHS) and store.slots.claim(study.id, EPOCHS)
     assert store.slots.claim(study.id, EPOCHS) is None
-    assert store.slots.exhausted(study.id)
+    assert store.studies.get(study.id).exhausted
     assert store.studies.get(study.id).spent == 10.0  # far from the budget: the count stops it
 
 
@@ -120,9 +121,9 @@ def test_a_study_without_a_budget_counts_but_never_refuses_for_cost(store: Store
     assert claim is not None and claim.spent == 1e6 and not claim.exhausted
     store.slots.spend(study.id, 40)
     assert store.slots.claim(study.id, 1e6) is not None
-    assert not store.slots.exhausted(study.id)
+    assert not store.studies.get(study.id).exhausted
     assert store.slots.claim(study.id, 1.0) is not None
-    assert store.slots.exhausted(study.id)  # every slot taken
+    assert store.studies.get(study.id).exhausted  # every slot taken
 
 
 def test_an_inactive_study_is_never_claimed_whatever_its_budget(store: Store) -> None:

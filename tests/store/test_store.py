@@ -60,7 +60,7 @@ def test_slots_never_exceed_n_trials_under_a_race(store: Store) -> None:
 def test_best_value_only_rises_and_failures_count(store: Store) -> None:
     study = store.studies.create(_spec("values"))
     for value in (0.5, 0.9, 0.7):
-        store.slots.record_value(study.id, value)
+        store.slots.finished(study.id, 0.0, value)
     assert store.studies.get(study.id).best_value == 0.9
     assert [store.slots.record_failure(study.id) for _ in range(3)] == [1, 2, 3]
 
@@ -99,8 +99,8 @@ def test_best_value_follows_the_study_direction(store: Store) -> None:
     with store.db.engine.begin() as connection:
         connection.execute(sa.update(TABLE).where(TABLE.c.id == old.id).values(spec=before))
     for value in (0.5, 0.2, 0.7):
-        store.slots.record_value(loss.id, value)
-        store.slots.record_value(old.id, value)
+        store.slots.finished(loss.id, 0.0, value)
+        store.slots.finished(old.id, 0.0, value)
     assert store.studies.get(loss.id).best_value == 0.2
     assert store.studies.get(old.id).best_value == 0.7
 
