@@ -31,6 +31,16 @@ def test_a_bad_value_names_its_variable(monkeypatch: pytest.MonkeyPatch) -> None
         Settings()
 
 
+@pytest.mark.parametrize("value", ["-1", "65", "many"])
+def test_sampling_processes_are_counted_in_range(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    """``SCHEDSEARCH_ASK_PROCESSES``: 0 (asks sampled in the request thread) to 64."""
+    monkeypatch.setenv("SCHEDSEARCH_ASK_PROCESSES", value)
+    with pytest.raises(ValueError, match="ask_processes"):
+        Settings()
+
+
 def test_nothing_else_reads_the_environment() -> None:
     """``os.environ`` and ``os.getenv`` appear in settings.py only, but for two processes that
     hand an environment on: ``serve --workers N`` writes one variable for uvicorn's processes,
