@@ -165,6 +165,16 @@ class Studies:
         with self.db.reads.connect() as connection:
             return select_study(connection, key)
 
+    def deleted(self, study: StudyInfo) -> bool:
+        """Whether the study is gone or going: ``delete`` removes the Optuna study (its trials)
+        first and our row after, so a holder whose tell failed in between must see it too."""
+        try:
+            self.get(study.id)
+            self.storage.get_study_id_from_name(study.name)
+        except (StudyNotFound, KeyError):
+            return True
+        return False
+
     def list(self, limit: int = 50, offset: int = 0) -> tuple[builtins.list[StudyInfo], int]:
         """Newest first, one page, and the total count (re-run phases are shown with their
         study, not on their own)."""

@@ -36,7 +36,7 @@ from schedsearch.engine.train import resolve_device
 from schedsearch.search import accounting, lifecycle
 from schedsearch.search.plan import Plan, plan_of
 from schedsearch.search.strategy import study_handle
-from schedsearch.store import Lease, Store, StudyInfo, StudyNotFound, caused_by_outage
+from schedsearch.store import Lease, Store, StudyInfo, caused_by_outage
 from schedsearch.worker import calibrate, faults
 from schedsearch.worker.calibrate import RangeTestPending
 from schedsearch.worker.logs import log, log_trial
@@ -220,7 +220,7 @@ class Worker:
         except Exception as exc:
             if caused_by_outage(exc):  # settle the claimed slot once the database is back
                 self._interrupted = (study, lease, optuna_study, self._current[1])
-            elif deleted(self.store, study):  # under our feet: nothing left to account for
+            elif self.store.studies.deleted(study):  # under our feet: nothing left to account for
                 self._studies.pop(study.id, None)
                 log.warning("study=%s was deleted; its running trial is dropped", study.name)
                 return True
@@ -285,15 +285,6 @@ def tracked(
         return objective(trial)
 
     return run
-
-
-def deleted(store: Store, study: StudyInfo) -> bool:
-    """Whether the study is gone (``DELETE /studies/{id}`` while one of its trials ran)."""
-    try:
-        store.studies.get(study.id)
-    except StudyNotFound:
-        return True
-    return False
 
 
 def taken(store: Store, lease: Lease) -> bool:

@@ -140,10 +140,21 @@ def test_trials_counts_page_and_delete(store: Store) -> None:
     assert store.trials.get(study, 1).value == 0.2
     assert store.figures.trials_by_state()["COMPLETE"] == 2
     assert store.figures.studies_by_status()["queued"] == 1
+    assert not store.studies.deleted(study)
     store.studies.delete(study)
     with pytest.raises(StudyNotFound):
         store.studies.get("trials")
     assert optuna.get_all_study_names(store.optuna) == []
+    assert store.studies.deleted(study)
+
+
+def test_a_study_is_deleted_once_its_optuna_study_is_gone(store: Store) -> None:
+    """``delete`` removes the Optuna study before our row: a worker whose tell failed in
+    between must take the study for deleted, not crash (a CI failure found it)."""
+    study = store.studies.create(_spec("half-gone"))
+    optuna.delete_study(study_name=study.name, storage=store.optuna)
+    assert store.studies.get(study.id) == study  # our row is still there
+    assert store.studies.deleted(study)
 
 
 def test_workers_are_seen_until_gone(store: Store) -> None:
