@@ -20,9 +20,10 @@ Run as ``.venv/bin/python bench/worker_scaling.py [--quick] [--sleep S] [--json 
    ``Worker._turn`` (schedsearch/worker/loop.py) performs per trial when it serves one study,
    each timed on its own, in its order: ``store.studies.get`` (``_serving``),
    ``store.leases.claim`` (the slot and its lease; it returns the claimed study), then what
-   ``_run_trial``'s ``study.optimize(n_trials=1)`` does: ``study.ask``, the lease bound to the
-   trial when it starts, the objective's ``suggest_float``, ``report`` and ``should_prune``,
-   ``study.tell`` and the ``storage.get_trial`` that feeds optimize's callbacks; and last
+   ``_run_trial`` does on the study handle the worker builds (``search.strategy.study_handle``):
+   ``study.ask``, the lease bound to the trial when it starts, the objective's
+   ``suggest_float``, ``report`` and ``should_prune``, the tell (``search.tell.tell``, from the
+   trial the worker holds: no read of it); and last
    ``search.accounting.settle``'s lease end and ``store.slots.finished`` (one UPDATE: the
    refund, the study's best value, and the study as it is then; ``lifecycle.conclude`` follows
    only once ``claimed >= n_trials``). The headline figure is the core sequence claim + ask +
@@ -77,7 +78,9 @@ from optuna.distributions import FloatDistribution
 from schedsearch.core.spec import StudySpec
 from schedsearch.core.states import LeaseState
 from schedsearch.search import accounting, lifecycle
-from schedsearch.search.strategy import make_pruner, make_sampler
+from schedsearch.search.plan import plan_of
+from schedsearch.search.strategy import study_handle
+from schedsearch.search.tell import held, tell
 from schedsearch.store import Store, StudyInfo
 from schedsearch.worker.loop import Worker, WorkerOptions
 
@@ -103,7 +106,6 @@ OPS = (
     "report",
     "should_prune",
     "tell",
-    "callback_read",
     "lease_end",
     "finished",
 )
@@ -119,8 +121,7 @@ LABELS = {
     "suggest_float": "trial.suggest_float",
     "report": "trial.report",
     "should_prune": "trial.should_prune",
-    "tell": "study.tell",
-    "callback_read": "get_trial for callbacks (in optimize)",
+    "tell": "search.tell.tell",
     "lease_end": "store.leases.end (settle)",
     "finished": "store.slots.finished (settle)",
     "reap": "search.accounting.reap",
@@ -378,9 +379,7 @@ def measure_storage(
     Also returns, per trial over the timed per-trial iterations, this process's CPU time and the
     SQL statements and connection checkouts the per-trial ops caused.
     """
-    handle = store.trials.optuna_study(
-        study, sampler=make_sampler(study.spec, 0), pruner=make_pruner(study.spec)
-    )
+    handle = study_handle(store, study, 0, plan_of(study.spec, None))  # as the worker's
 
     def one_trial(times: dict[str, list[float]]) -> None:
         # Worker._turn -> _serving (serving one study); reaping is skipped inside the interval
@@ -389,14 +388,13 @@ def measure_storage(
         if leased is None:
             raise SystemExit("FAILED: claim() refused a slot during the storage benchmark")
         claimed, lease = leased
-        # Worker._run_trial -> study.optimize(n_trials=1) -> optuna's _run_trial
+        # Worker._run_trial: ask, the objective (bind, suggest, report, should_prune), tell
         trial = _timed(times, "ask", handle.ask)
         _timed(times, "bind", store.leases.bind, lease.id, trial._trial_id, trial.number)
         x = _timed(times, "suggest_float", trial.suggest_float, "x", 0.0, 1.0)
         _timed(times, "report", trial.report, x, 1)
         _timed(times, "should_prune", trial.should_prune)
-        _timed(times, "tell", handle.tell, trial, x)
-        _timed(times, "callback_read", store.optuna.get_trial, trial._trial_id)
+        _timed(times, "tell", tell, handle, held(trial), x)
         # search.accounting.settle: the lease ends, then the trial's figures in one UPDATE that
         # returns the study (lifecycle.conclude only once claimed >= n_trials)
         _timed(times, "lease_end", store.leases.end, lease.id, LeaseState.COMPLETE, x)
@@ -533,7 +531,7 @@ def print_storage(results: list[dict[str, Any]]) -> None:
     print(
         "(* core: claim, ask, suggest, report, should_prune, tell. All ops: the core plus "
         "store.studies.get before the trial, the lease bound and ended, "
-        "store.slots.finished, and the get_trial study.optimize adds for its callbacks. "
+        "store.slots.finished. "
         "Medians/p90 of per-trial sums. Pre-fill: "
         + ", ".join(
             f"{r['backend']} @{r['size']:,} {r['fill_s']:.1f} s "

@@ -25,7 +25,8 @@ from schedsearch.core.states import LeaseState
 from schedsearch.search import accounting, lifecycle
 from schedsearch.search.plan import plan_of
 from schedsearch.search.strategy import study_handle
-from schedsearch.store import Lease, Store, StudyInfo
+from schedsearch.search.tell import tell
+from schedsearch.store import Lease, Store, StudyInfo, StudyNotFound
 from schedsearch.store.database import now
 
 FINISHES = {
@@ -198,13 +199,14 @@ class Leasing:
         try:
             for key, attr in TrialRecord(diverged=reason).attrs().items() if diverged else ():
                 self.store.optuna.set_trial_user_attr(lease.trial_id, key, attr)
-            trial = handle.tell(  # the trial as it ended: no read of it here
-                lease.trial_number,
-                value if state == "complete" else None,
-                state=FINISHES[state],
-            )
+            held = self.store.optuna.get_trial(lease.trial_id)  # the one read of the trial
+            trial = tell(handle, held, value if state == "complete" else None, FINISHES[state])
         except (ValueError, optuna.exceptions.UpdateFinishedTrialError):
             raise LeaseConflict(f"lease {lease.id[:64]!r}: its trial has already ended") from None
+        except KeyError:  # the trial is gone: its study is being deleted
+            if self.store.studies.deleted(study):
+                raise StudyNotFound(f"study {study.name!r} was deleted") from None
+            raise
         settled = accounting.settle(
             self.store,
             study,

@@ -8,7 +8,6 @@ import logging
 import optuna
 
 from schedsearch.core.records import TrialRecord
-from schedsearch.worker.objective import WorkerStopping
 
 
 class JsonFormatter(logging.Formatter):
@@ -33,14 +32,6 @@ def configure_logging(as_json: bool = False) -> None:
     )
     logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    for optuna_handler in logging.getLogger("optuna").handlers:
-        optuna_handler.addFilter(_no_stop_traceback)
-
-
-def _no_stop_traceback(record: logging.LogRecord) -> bool:
-    """Drop Optuna's "trial failed" warning, traceback and all, for a trial stopped by a
-    signal: the worker says so in one line of its own, and the trial is queued again."""
-    return not (record.exc_info and isinstance(record.exc_info[1], WorkerStopping))
 
 
 log = logging.getLogger("schedsearch.worker")

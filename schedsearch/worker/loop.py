@@ -19,6 +19,7 @@ import signal
 import socket
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,7 @@ from typing import Any
 import optuna
 import sqlalchemy as sa
 import torch
+from optuna.trial import TrialState
 
 from schedsearch.core.spec import StudySpec
 from schedsearch.core.states import LeaseState
@@ -36,11 +38,12 @@ from schedsearch.engine.train import resolve_device
 from schedsearch.search import accounting, lifecycle
 from schedsearch.search.plan import Plan, plan_of
 from schedsearch.search.strategy import study_handle
+from schedsearch.search.tell import feasible, held, tell
 from schedsearch.store import Lease, Store, StudyInfo, caused_by_outage
 from schedsearch.worker import calibrate, faults
 from schedsearch.worker.calibrate import RangeTestPending
 from schedsearch.worker.logs import log, log_trial
-from schedsearch.worker.objective import Objective
+from schedsearch.worker.objective import Objective, WorkerStopping
 from schedsearch.worker.settle import recover
 
 TAKEN = "study=%s: this worker's lease expired mid-trial; trial %s was failed and queued again (%s)"
@@ -196,26 +199,20 @@ class Worker:
             accounting.release(self.store, study, lease, reason=str(exc)[:500])
             return True
         started = time.perf_counter()
-        finished: list[optuna.trial.FrozenTrial] = []
         try:
-            optuna_study.optimize(
-                objective,
-                n_trials=1,
-                catch=(Exception,),
-                callbacks=[lambda _, trial: finished.append(trial)],
-            )
-            if not finished:  # optuna gave up before a trial existed: the slot is free again
-                accounting.release(self.store, study, lease)
-                return True
+            trial = optuna_study.ask()
+            value, state, failure = outcome(objective, trial)
+            ended = tell(optuna_study, held(trial), value, state)
+            if failure:  # said once recorded (a study deleted meanwhile says only that)
+                log.warning("study=%s trial %d failed: %s", study.name, ended.number, failure)
             self.trials_run += 1
             stopped = self.stopping.is_set()
-            if not accounting.settle(
-                self.store, study, optuna_study, finished[0], lease, requeue=stopped
-            ):
+            settled = accounting.settle(self.store, study, optuna_study, ended, lease, stopped)
+            if not settled:
                 log.warning(
                     "study=%s: this worker's lease had expired; trial %d was retried elsewhere",
                     study.name,
-                    finished[0].number,
+                    ended.number,
                 )
         except Exception as exc:
             if caused_by_outage(exc):  # settle the claimed slot once the database is back
@@ -230,7 +227,7 @@ class Worker:
             raise
         finally:
             self._current = (None, None)
-        log_trial(study.name, finished[0], time.perf_counter() - started, self.id, stopped)
+        log_trial(study.name, ended, time.perf_counter() - started, self.id, stopped)
         return True
 
     def _prepared(self, study: StudyInfo) -> tuple[optuna.Study, Callable[[optuna.Trial], float]]:
@@ -270,6 +267,26 @@ def serving(store: Store, only: str | None) -> list[StudyInfo] | None:
     if not study.spec.rerun_top_k or not study.exhausted:
         return [study]  # no re-run phase can have begun: spare the query
     return [study, *(p for p in store.studies.children(study.id) if p.status.active)]
+
+
+def outcome(
+    objective: Callable[[optuna.Trial], float], trial: optuna.Trial
+) -> tuple[float | None, TrialState | None, str | None]:
+    """Run the objective: (its value, None, None), or how it ended early (PRUNED, or FAIL and
+    why). An outage is raised instead: the trial was interrupted, not broken (``recover``)."""
+    try:
+        value = objective(trial)
+    except optuna.TrialPruned:
+        return None, TrialState.PRUNED, None
+    except WorkerStopping:  # one line of log_trial's says so: stopped, queued again
+        return None, TrialState.FAIL, None
+    except Exception as exc:
+        if caused_by_outage(exc):
+            raise
+        return None, TrialState.FAIL, "".join(traceback.format_exception(exc)).rstrip()
+    if not feasible(value):
+        return None, TrialState.FAIL, f"its value {value!r} is not a number"
+    return value, None, None
 
 
 def tracked(

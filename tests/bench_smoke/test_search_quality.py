@@ -96,7 +96,7 @@ def test_jobs_are_deterministic_and_keep_to_the_budget() -> None:
 def test_a_tiny_run_end_to_end_reproduces_itself(tmp_path: Path) -> None:
     out = tmp_path / "sq.json"
     command = [sys.executable, str(ROOT / "bench" / "search_quality.py"), "--task", "custom"]
-    command += ["--epochs", "1", "--budget-runs", "12", "--seeds", "2", "--check-repro"]
+    command += ["--epochs", "1", "--budget-runs", "8", "--seeds", "2", "--check-repro"]
     command += ["--out", str(out)]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr[-2000:]

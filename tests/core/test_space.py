@@ -59,9 +59,9 @@ def assert_inside(space: SearchSpace, trial: optuna.trial.FrozenTrial) -> None:
     assert domains["base_lr"].contains(trial.user_attrs["base_lr"])
 
 
-def test_default_space_over_200_trials(tmp_path) -> None:
+def test_default_space_over_100_trials(tmp_path) -> None:
     space = SearchSpace()
-    study = run_study(space, 200, tmp_path)
+    study = run_study(space, 100, tmp_path)
     families = set()
     for trial in study.trials:
         assert_inside(space, trial)

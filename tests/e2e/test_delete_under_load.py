@@ -15,7 +15,7 @@ pytestmark = pytest.mark.slow
 
 def test_a_study_deleted_mid_trial_leaves_its_workers_serving_the_others(pg_url: str) -> None:
     store = Store(pg_url)
-    common = {"lr_range_test": False, "rerun_top_k": 0, "families": ["cosine"]}
+    common = {"lr_range_test": False, "rerun_top_k": 0, "families": ["cosine"], "pruner": "none"}
     store.studies.create(StudySpec(name="doomed", epochs=400, n_trials=3, **common))
     store.studies.create(StudySpec(name="other", epochs=1, n_trials=6, **common))
     workers = [start_worker(pg_url, "--idle-exit", "3") for _ in range(2)]

@@ -1,9 +1,11 @@
-"""The snapshot TPE proposes what stock TPE proposes, and its one read per sampled trial is
-never stale: a trial another process finished before an ask is seen by that ask."""
+"""The product's path (snapshot TPE, its storage, the worker's tell) proposes what stock TPE
+proposes, and its one read per sampled trial is never stale: a trial another process finished
+before an ask is seen by that ask."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import optuna
@@ -11,6 +13,7 @@ import pytest
 
 from schedsearch.core.space import suggest
 from schedsearch.core.spec import StudySpec
+from schedsearch.search.tell import held, tell
 from schedsearch.search.tpe import SnapshotTPESampler
 from schedsearch.store import Store
 from schedsearch.store.database import quiet_experimental
@@ -31,7 +34,15 @@ def score(params: dict[str, Any]) -> float:
     return math.sin(sum(hash(str(v)) % 1000 for v in params.values()) / 100.0)
 
 
-def run(study: optuna.Study, trials: int) -> list[dict[str, Any]]:
+def stock_tell(study: optuna.Study, trial: optuna.Trial, value: float) -> None:
+    study.tell(trial, value)
+
+
+def our_tell(study: optuna.Study, trial: optuna.Trial, value: float) -> None:
+    tell(study, held(trial), value)  # as the worker tells
+
+
+def run(study: optuna.Study, trials: int, told: Callable[..., None] = our_tell) -> list[dict]:
     """Two trials in flight at a time, so that constant liar has running trials to lie about."""
     proposals: list[dict[str, Any]] = []
     running: list[optuna.Trial] = []
@@ -42,9 +53,9 @@ def run(study: optuna.Study, trials: int) -> list[dict[str, Any]]:
         running.append(trial)
         if len(running) == 2:
             done = running.pop(0)
-            study.tell(done, score(done.params))
+            told(study, done, score(done.params))
     for trial in running:
-        study.tell(trial, score(trial.params))
+        told(study, trial, score(trial.params))
     return proposals
 
 
@@ -58,7 +69,7 @@ def test_same_proposals_as_stock_tpe(tmp_path, seed: int) -> None:
     store = Store(f"sqlite:///{tmp_path / 'tpe.db'}")
     study = store.studies.create(StudySpec(name="same", n_trials=30))
     ours = store.trials.optuna_study(study, sampler=tpe(SnapshotTPESampler, seed))
-    expected = run(stock, 30)
+    expected = run(stock, 30, stock_tell)
     assert run(ours, 30) == expected
     assert len({p["family"] for p in expected}) > 1  # the search moved across groups
 

@@ -38,3 +38,29 @@ def test_an_ask_pops_what_another_process_enqueued(db_url: str) -> None:
     assert popped.number == waiting[0].number and popped.suggest_float("x", 0, 1) == 0.25
     assert mine.ask().suggest_float("x", 0, 1) == 0.75
     assert mine._storage.get_all_trials(mine._study_id, states=(TrialState.WAITING,)) == []
+
+
+def test_a_created_trial_is_read_once_from_memory_then_fresh(db_url: str) -> None:
+    """``ask`` builds its Trial from the copy creating the trial returned (no statement); any
+    later read goes to the database and sees what others wrote (a reaper's FAIL). A trial
+    this handle enqueued is read when popped: RUNNING with its queued params, not the template."""
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    store = Store(db_url)
+    study = store.studies.create(StudySpec(name="created", n_trials=9, epochs=2))
+    handle = store.trials.optuna_study(study)
+    statements: list[str] = []
+    engine = store.optuna.engine
+    sa.event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    trial = handle.ask()
+    assert not any("FROM trial_params" in s for s in statements)  # no read-back of the trial
+    assert trial.number == 0 and trial.params == {}
+
+    other = optuna.storages.RDBStorage(db_url, skip_table_creation=True)
+    other.set_trial_state_values(trial._trial_id, TrialState.FAIL)  # a reaper, elsewhere
+    assert handle._storage.get_trial(trial._trial_id).state == TrialState.FAIL
+
+    handle.enqueue_trial({"x": 0.5})
+    popped = handle.ask()
+    assert popped.number == 1
+    assert handle._storage.get_trial(popped._trial_id).state == TrialState.RUNNING
+    assert popped.suggest_float("x", 0, 1) == 0.5
