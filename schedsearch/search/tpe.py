@@ -97,15 +97,34 @@ class SnapshotTPESampler(optuna.samplers.TPESampler):
             self._group_decomposed_search_space = _IncrementalGroups(True)
         # While one trial is sampled: its split (trial id, good, bad) and the lists' indexes.
         self._shared = threading.local()
+        # A finished trial's parameters as one group's observation, by (trial id, group).
+        self._rows: dict[tuple[int, tuple[str, ...]], tuple[float, ...]] = {}
 
     def sample_relative(
         self, study: optuna.Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
     ) -> dict[str, Any]:
-        self._shared.split, self._shared.indexes = None, {}
+        self._shared.split, self._shared.indexes, self._shared.finished = None, {}, None
         try:
             return super().sample_relative(study, trial, search_space)
         finally:
-            self._shared.split, self._shared.indexes = None, None
+            self._shared.split, self._shared.indexes, self._shared.finished = None, None, None
+
+    def _sample_relative(
+        self, study: optuna.Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
+    ) -> dict[str, Any]:
+        """Optuna's, counting the finished trials once per sampled trial (Optuna lists them
+        once per group, only to count them)."""
+        if search_space == {}:
+            return {}
+        finished = getattr(self._shared, "finished", None)
+        if finished is None:
+            states = (TrialState.COMPLETE, TrialState.PRUNED)
+            finished = len(study._get_trials(deepcopy=False, states=states, use_cache=True))
+            if getattr(self._shared, "indexes", None) is not None:  # inside sample_relative
+                self._shared.finished = finished
+        if finished < self._n_startup_trials:
+            return {}
+        return self._sample(study, trial, search_space)
 
     def _get_internal_repr(
         self,
@@ -113,18 +132,33 @@ class SnapshotTPESampler(optuna.samplers.TPESampler):
         search_space: dict[str, BaseDistribution],
         study: optuna.Study,
     ) -> dict[str, np.ndarray]:
-        """Optuna's, visiting only the trials that have the group's rarest parameter."""
+        """Optuna's, visiting only the trials that have the group's rarest parameter, and
+        converting a finished trial's parameters for a group once (they never change)."""
         if not search_space:
             return {}
         params_of, where = self._index(trials, study)
         rarest = min(search_space, key=lambda name: len(where.get(name, ())))
-        values: dict[str, list[float]] = {name: [] for name in search_space}
+        group = tuple(search_space)
+        rows: list[tuple[float, ...]] = []
         for position in where.get(rarest, ()):  # in the list's order, as Optuna's loop
-            params = params_of[position]
-            if search_space.keys() <= params.keys():
-                for name, distribution in search_space.items():
-                    values[name].append(distribution.to_internal_repr(params[name]))
-        return {name: np.asarray(column) for name, column in values.items()}
+            trial = trials[position]
+            finished = trial.state.is_finished()
+            row = self._rows.get((trial._trial_id, group)) if finished else None
+            if row is None:
+                params = params_of[position]
+                row = (
+                    tuple(d.to_internal_repr(params[n]) for n, d in search_space.items())
+                    if search_space.keys() <= params.keys()
+                    else ()  # not in this group
+                )
+                if finished:
+                    self._rows[trial._trial_id, group] = row
+            if row:
+                rows.append(row)
+        if not rows:
+            return {name: np.asarray([]) for name in search_space}
+        table = np.asarray(rows, dtype=float)
+        return {name: np.ascontiguousarray(table[:, i]) for i, name in enumerate(search_space)}
 
     def _index(
         self, trials: list[FrozenTrial], study: optuna.Study
