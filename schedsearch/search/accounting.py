@@ -63,8 +63,9 @@ def account(
 ) -> None:
     """The slot and study figures for one finished trial whose lease has ended."""
     if trial.state == OptunaState.FAIL:
-        if requeue:
-            store.heartbeats.requeue(handle, trial)  # interrupted, not broken: run it again
+        if requeue:  # interrupted, not broken: run it again, as stored (a holder's copy
+            # lacks the system attributes samplers wrote through the storage)
+            store.heartbeats.requeue(handle, store.optuna.get_trial(trial._trial_id))
         elif failure:
             lifecycle.trial_failed(store, study)
         store.slots.release(study.id, refund=unspent(study, trial))

@@ -206,7 +206,7 @@ class Leasing:
         except KeyError:  # the trial is gone: its study is being deleted
             if self.store.studies.deleted(study):
                 raise StudyNotFound(f"study {study.name!r} was deleted") from None
-            raise
+            raise LeaseConflict(f"lease {lease.id[:64]!r}: its trial no longer exists") from None
         settled = accounting.settle(
             self.store,
             study,

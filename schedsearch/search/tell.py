@@ -24,8 +24,9 @@ from optuna.trial import FrozenTrial, TrialState
 
 def held(trial: optuna.Trial) -> FrozenTrial:
     """The trial as its holder wrote it (Optuna's ``Trial`` keeps this copy for its own reads:
-    params, distributions, reports, user attributes). tests/search/test_tell.py compares it
-    with the stored trial, so an Optuna that stopped keeping it would be caught."""
+    params, distributions, reports, user attributes; system attributes as of the ask, since
+    samplers write theirs through the storage). tests/search/test_tell.py compares it with the
+    stored trial, so an Optuna that stopped keeping it would be caught."""
     return trial._cached_frozen_trial
 
 

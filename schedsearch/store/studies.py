@@ -170,10 +170,9 @@ class Studies:
         first and our row after, so a holder whose tell failed in between must see it too."""
         try:
             self.get(study.id)
-            self.storage.get_study_id_from_name(study.name)
+            return self.storage.get_study_id_from_name(study.name) != study.optuna_study_id
         except (StudyNotFound, KeyError):
             return True
-        return False
 
     def list(self, limit: int = 50, offset: int = 0) -> tuple[builtins.list[StudyInfo], int]:
         """Newest first, one page, and the total count (re-run phases are shown with their

@@ -11,6 +11,7 @@ import optuna
 from schedsearch.core.spec import StudySpec
 from schedsearch.core.states import LeaseState
 from schedsearch.search import accounting, lifecycle
+from schedsearch.search.tell import held, tell
 from schedsearch.store import Lease, Store, StudyInfo
 
 States = optuna.trial.TrialState
@@ -133,3 +134,18 @@ def test_a_bound_trial_is_never_an_orphan_so_it_is_retried_once(db_url: str) -> 
     accounting.account(store, study, handle, failed, requeue=True, failure=False)
     accounting._fail_orphans(store, study)
     assert [t.state for t in handle.get_trials(deepcopy=False)] == [States.FAIL, States.WAITING]
+
+
+def test_a_stopped_holders_retry_keeps_what_samplers_wrote(db_url: str) -> None:
+    """The worker tells from its copy of the trial, which lacks the system attributes samplers
+    write through the storage (the prior's draw, TPE's relative params): the retry is queued
+    from the stored trial, so it carries them, as the trial did."""
+    store, study_id = _store(db_url)
+    study, lease, handle, trial = _leased_trial(store, study_id, "stopping")
+    handle._storage.set_trial_system_attr(trial._trial_id, "prior", {"x": 0.5})  # a sampler
+    assert "prior" not in held(trial).system_attrs
+    ended = tell(handle, held(trial), None, States.FAIL)  # stopped mid-trial
+    assert accounting.settle(store, study, handle, ended, lease, requeue=True) is not None
+    failed, retry = handle.get_trials(deepcopy=False)
+    assert retry.state == States.WAITING and retry.system_attrs["failed_trial"] == failed.number
+    assert retry.system_attrs["prior"] == {"x": 0.5}

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from optuna.trial import TrialState
 
 from schedsearch.core.spec import StudySpec
+from schedsearch.search.tell import held, tell
 from schedsearch.store import Store
 from schedsearch.store.optuna_cache import StudyCache
 
@@ -62,5 +63,6 @@ def test_a_created_trial_is_read_once_from_memory_then_fresh(db_url: str) -> Non
     handle.enqueue_trial({"x": 0.5})
     popped = handle.ask()
     assert popped.number == 1
-    assert handle._storage.get_trial(popped._trial_id).state == TrialState.RUNNING
+    assert held(popped).state == TrialState.RUNNING  # read when popped, not the template
     assert popped.suggest_float("x", 0, 1) == 0.5
+    assert tell(handle, held(popped), 0.5).state == TrialState.COMPLETE
