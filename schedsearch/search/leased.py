@@ -127,19 +127,22 @@ class Leasing:
 
     def lease(self, lease_id: str, owner: str | None = None) -> Lease:
         """The lease, if it exists and (``owner`` given) was taken by that owner."""
-        lease = self.store.leases.get(lease_id)
-        if lease is None:
+        return self._held(lease_id, owner)[0]
+
+    def _held(self, lease_id: str, owner: str | None = None) -> tuple[Lease, StudyInfo]:
+        """``lease``, and its study."""
+        held = self.store.leases.held(lease_id)
+        if held is None:
             raise LeaseNotFound(f"no lease {lease_id[:64]!r}")
-        if owner is not None and lease.owner != owner:
+        if owner is not None and held[0].owner != owner:
             raise NotYourLease(f"lease {lease_id[:64]!r} was taken with another token")
-        return lease
+        return held
 
     def _live(
-        self, lease_id: str, owner: str, read: Lease | None = None
+        self, lease_id: str, owner: str, read: tuple[Lease, StudyInfo] | None = None
     ) -> tuple[Lease, StudyInfo]:
         """The lease (``read``: as just read) if it is still active, and its study."""
-        lease = read or self.lease(lease_id, owner)
-        study = self.store.studies.get(lease.study_id)
+        lease, study = read or self._held(lease_id, owner)
         if lease.state is LeaseState.ACTIVE and not lease.live:
             accounting.reap(self.store, study)  # dead: settle it now, then say so
             lease = self.lease(lease_id, owner)
@@ -163,11 +166,16 @@ class Leasing:
         if not math.isfinite(value):
             self._end(lease, study, "failed", None, f"diverged: {value} at epoch {epoch}")
             return True, "failed"
-        trial = self.store.optuna.get_trial(lease.trial_id)
+        reads = self.store.one_trial
+        trial = reads.read(lease.trial_id)
         if epoch in trial.intermediate_values:  # a retried report: the answer it had
             return lease.prune_step is not None and epoch >= lease.prune_step, "running"
-        self.store.optuna.set_trial_intermediate_value(lease.trial_id, epoch, value)
-        trial.intermediate_values[epoch] = value  # as stored: no second read of the trial
+        if reads.report(lease.trial_id, epoch, value):
+            trial.intermediate_values[epoch] = value  # as stored: no second read of the trial
+        else:  # the trial ended meanwhile, or a twin of this report recorded the epoch first
+            trial = reads.read(lease.trial_id)
+            if trial.state.is_finished() or epoch not in trial.intermediate_values:
+                raise LeaseConflict(f"lease {lease.id[:64]!r}: its trial has already ended")
         handle = self.handle(study)
         prune = handle.pruner.prune(handle, trial)
         if prune:
@@ -178,14 +186,14 @@ class Leasing:
         self, lease_id: str, owner: str, state: str, value: float | None, reason: str | None
     ) -> Lease:
         """End the trial; a repeat of the same finish answers the same, a different one 409."""
-        lease = self.lease(lease_id, owner)
+        held = self._held(lease_id, owner)
         if state == "complete" and value is None:
             raise BadReport("value: a complete trial needs its final value")
         if value is not None and not math.isfinite(value):
             state, value, reason = "failed", None, f"diverged: final value {value}"
-        if lease.state is not LeaseState.ACTIVE:
-            return same_finish(lease, state, value)
-        lease, study = self._live(lease_id, owner, lease)
+        if held[0].state is not LeaseState.ACTIVE:
+            return same_finish(held[0], state, value)
+        lease, study = self._live(lease_id, owner, held)
         return self._end(lease, study, state, value, reason)
 
     def _end(
@@ -199,7 +207,7 @@ class Leasing:
         try:
             for key, attr in TrialRecord(diverged=reason).attrs().items() if diverged else ():
                 self.store.optuna.set_trial_user_attr(lease.trial_id, key, attr)
-            held = self.store.optuna.get_trial(lease.trial_id)  # the one read of the trial
+            held = self.store.one_trial.read(lease.trial_id)  # the one read of the trial
             trial = tell(handle, held, value if state == "complete" else None, FINISHES[state])
         except (ValueError, optuna.exceptions.UpdateFinishedTrialError):
             raise LeaseConflict(f"lease {lease.id[:64]!r}: its trial has already ended") from None

@@ -25,6 +25,7 @@ from schedsearch.store.database import Database, engine_kwargs, quiet_experiment
 from schedsearch.store.figures import Figures
 from schedsearch.store.heartbeats import Heartbeats
 from schedsearch.store.leases import Lease, Leases
+from schedsearch.store.one_trial import OneTrial
 from schedsearch.store.outages import caused_by_outage
 from schedsearch.store.peers import Peers
 from schedsearch.store.range_tests import RangeTests
@@ -97,6 +98,7 @@ class Store:
         self.range_tests = RangeTests(self.db, self.slots)
         self.leases = Leases(self.db)
         self.peers = Peers(self.db)
+        self.one_trial = OneTrial(self.db)
         self.heartbeats = Heartbeats(self.optuna, heartbeat_interval, grace_period, max_retry)
 
     @classmethod

@@ -51,13 +51,17 @@ def aware(moment: datetime) -> datetime:
 
 
 class Database:
-    """Engines and sessions on one URL: ``begin`` for writes, ``reads`` for single reads."""
+    """Engines and sessions on one URL: ``engine.begin()`` for transactions of several
+    statements, ``reads`` for reads and ``single`` for writes of one statement."""
 
     def __init__(self, url: str, pool_size: int = 2) -> None:
         self.url = url
         self.engine = sa.create_engine(url, **engine_kwargs(url, pool_size))
-        # Reads need no transaction: autocommit saves the BEGIN and ROLLBACK round trips.
+        # Reads need no transaction, and a single statement is atomic on its own: autocommit
+        # saves the BEGIN and ROLLBACK (or COMMIT) round trips, two of a one-statement write's
+        # three (bench/lease_profile.py).
         self.reads = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        self.single = self.reads
         self._sessions = orm.sessionmaker(self.engine, expire_on_commit=False)
 
     @property

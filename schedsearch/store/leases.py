@@ -14,6 +14,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import Any, cast
 
 import sqlalchemy as sa
@@ -21,6 +22,7 @@ import sqlalchemy as sa
 from schedsearch.core.states import LeaseState
 from schedsearch.store.database import Database, aware, now
 from schedsearch.store.slots import claim_statement
+from schedsearch.store.studies import TABLE as STUDIES
 from schedsearch.store.studies import StudyInfo
 from schedsearch.store.tables import LeaseRow
 
@@ -91,9 +93,27 @@ class Leases:
             row = connection.execute(sa.select(TABLE).where(TABLE.c.id == lease_id)).first()
         return None if row is None else Lease.of(row)
 
+    def held(self, lease_id: str) -> tuple[Lease, StudyInfo] | None:
+        """The lease and its study, in one statement (every call of a lease's holder needs
+        both: a report, heartbeat or finish made two round trips of it)."""
+        prefix = "study__"
+        with self.db.reads.connect() as connection:
+            row = connection.execute(
+                sa.select(*TABLE.c, *(c.label(prefix + c.name) for c in STUDIES.c))
+                .join(STUDIES, STUDIES.c.id == TABLE.c.study_id)
+                .where(TABLE.c.id == lease_id)
+            ).first()
+        if row is None:
+            return None
+        fields = row._mapping
+        study = SimpleNamespace(
+            **{k.removeprefix(prefix): v for k, v in fields.items() if k.startswith(prefix)}
+        )
+        return Lease.of(row), StudyInfo.of(study)
+
     def bind(self, lease_id: str, trial_id: int, trial_number: int) -> None:
         """Record the trial the lease's slot became."""
-        with self.db.engine.begin() as connection:
+        with self.db.single.connect() as connection:
             connection.execute(
                 sa.update(TABLE)
                 .where(TABLE.c.id == lease_id)
@@ -112,7 +132,7 @@ class Leases:
     def _renew(self, which: sa.ColumnElement[bool], seconds: float) -> list[Any]:
         """Extend the live leases ``which`` selects by ``seconds`` from now; their rows."""
         moment = now()
-        with self.db.engine.begin() as connection:
+        with self.db.single.connect() as connection:
             return list(
                 connection.execute(
                     sa.update(TABLE)
@@ -131,7 +151,7 @@ class Leases:
     ) -> Lease | None:
         """Move an active lease to ``state``; the lease as ended, or None when it was not active
         (ended before, or expired and reaped): then its accounting is someone else's."""
-        with self.db.engine.begin() as connection:
+        with self.db.single.connect() as connection:
             row = connection.execute(
                 sa.update(TABLE)
                 .where(TABLE.c.id == lease_id, TABLE.c.state == ACTIVE)
@@ -142,7 +162,7 @@ class Leases:
 
     def mark_prune(self, lease_id: str, step: int) -> None:
         """Remember the first epoch a prune was answered, so a repeated report answers the same."""
-        with self.db.engine.begin() as connection:
+        with self.db.single.connect() as connection:
             connection.execute(
                 sa.update(TABLE)
                 .where(TABLE.c.id == lease_id, TABLE.c.prune_step.is_(None))
@@ -152,7 +172,7 @@ class Leases:
     def expire(self, study_id: int) -> list[Lease]:
         """End the study's active leases that are past their expiry; the ones this call ended
         (each is handed to exactly one caller, which does its accounting)."""
-        with self.db.engine.begin() as connection:
+        with self.db.single.connect() as connection:
             rows = connection.execute(
                 sa.update(TABLE)
                 .where(

@@ -56,7 +56,7 @@ class Slots:
         """Count compute outside trials (the range test); a negative amount refunds what a
         claim reserved and its trial did not train."""
         if epochs:
-            with self.db.engine.begin() as connection:
+            with self.db.single.connect() as connection:
                 connection.execute(
                     sa.update(TABLE)
                     .where(TABLE.c.id == study_id)
@@ -66,7 +66,7 @@ class Slots:
     def release(self, study_id: int, refund: float = 0.0) -> None:
         """Give a slot back: its trial failed and will not count. ``refund``: the epochs its
         claim reserved and it did not train (what it trained was spent all the same)."""
-        with self.db.engine.begin() as connection:
+        with self.db.single.connect() as connection:
             connection.execute(
                 sa.update(TABLE)
                 .where(TABLE.c.id == study_id, TABLE.c.claimed > 0)
@@ -80,7 +80,7 @@ class Slots:
         figures: dict[str, Any] = {"spent": TABLE.c.spent - refund} if refund else {}
         if value is not None:
             figures["best_value"] = _best(value)
-        with self.db.engine.begin() as connection:
+        with self.db.single.connect() as connection:
             if not figures:
                 return select_study(connection, study_id)
             row = connection.execute(
@@ -92,7 +92,7 @@ class Slots:
 
     def record_failure(self, study_id: int) -> int:
         """Count a trial that raised; returns the study's failures so far."""
-        with self.db.engine.begin() as connection:
+        with self.db.single.connect() as connection:
             return int(
                 connection.execute(
                     sa.update(TABLE)

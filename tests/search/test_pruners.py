@@ -147,6 +147,41 @@ def test_hopeless_compares_with_the_best_reached_by_the_same_epoch() -> None:
     assert _running(other, {1: 0.3})
 
 
+def test_hopeless_bar_kept_between_calls_is_a_full_scan() -> None:
+    """Finished trials are folded into the bar once; running ones are read every call. Over
+    trials that report, finish and fail in turn, the bar always equals a scan of every value."""
+    import math
+    import random
+
+    rng = random.Random(0)
+    pruner = HopelessPruner(warmup=1, share=0.5)
+    study = optuna.create_study(direction="maximize")
+    live: list[optuna.trial.Trial] = []
+    for _ in range(150):
+        if len(live) < 4 or rng.random() < 0.3:
+            live.append(study.ask())
+        trial = rng.choice(live)
+        step = len(study._storage.get_trial(trial._trial_id).intermediate_values) + 1
+        trial.report(rng.choice([rng.random(), rng.random(), math.nan, -math.inf]), step)
+        if rng.random() < 0.25:
+            live.remove(trial)
+            state = rng.choice([States.COMPLETE, States.PRUNED, States.FAIL])
+            study.tell(trial, 0.5 if state == States.COMPLETE else None, state=state)
+        for other in study.get_trials(deepcopy=False):
+            if other.state != States.RUNNING:
+                continue
+            for at in range(1, 6):
+                scan = [
+                    v
+                    for t in study.get_trials(deepcopy=False)
+                    if t.number != other.number
+                    for s, v in t.intermediate_values.items()
+                    if s <= at and math.isfinite(v)
+                ]
+                bar = pruner._best_by(study.get_trials(deepcopy=False), other.number, at)
+                assert bar == max(scan, default=None)
+
+
 def test_hopeless_spares_everyone_with_nothing_to_compare() -> None:
     study = _study(HopelessPruner(warmup=1, share=0.5))
     assert not _running(study, {1: 0.0, 2: 0.0})  # the first trial: no best to fall short of

@@ -1,0 +1,152 @@
+"""One trial read whole, and one epoch's value recorded, in as few statements as SQL allows.
+
+A leased report and finish each read their trial, and a report records one value. Optuna's
+``RDBStorage.get_trial`` reads a trial in six statements (the trial, then its values, params,
+user and system attributes and reported values, each lazily), and
+``set_trial_intermediate_value`` takes three (find the trial, look for the step, insert): 9 of a
+report's 13 statements (bench/lease_profile.py), each a round trip to the database. Here a trial
+is two statements (its row, then its five kinds of children in one ``UNION ALL``), built into
+the same ``FrozenTrial`` Optuna's would be (``tests/store/test_one_trial.py`` compares them),
+and a report is one conditional ``INSERT ... SELECT`` that records the value only while the
+trial is RUNNING, as Optuna's check does.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import sqlalchemy as sa
+from optuna.distributions import json_to_distribution
+from optuna.storages._rdb import models
+from optuna.trial import FrozenTrial, TrialState
+
+from schedsearch.store.database import Database
+
+_TRIALS = models.TrialModel.__table__
+_VALUES = models.TrialValueModel.__table__
+_PARAMS = models.TrialParamModel.__table__
+_USER = models.TrialUserAttributeModel.__table__
+_SYSTEM = models.TrialSystemAttributeModel.__table__
+_REPORTS = models.TrialIntermediateValueModel.__table__
+_VALUE_TYPE = models.TrialValueModel.TrialValueType
+_REPORT_TYPE = models.TrialIntermediateValueModel.TrialIntermediateValueType
+
+
+def _children(trial_id: int) -> sa.CompoundSelect[*tuple[Any, ...]]:
+    """Every child row of the trial as (kind, index, name, number, type, text)."""
+
+    def row(kind: str, table: sa.Table, **columns: Any) -> sa.Select[Any]:
+        def column(name: str, stored_type: Any) -> Any:
+            given = columns.get(name)
+            return sa.cast(given if given is not None else sa.null(), stored_type).label(name)
+
+        return sa.select(
+            sa.literal(kind, sa.String).label("kind"),
+            column("index", sa.Integer),
+            column("name", sa.String),
+            column("number", sa.Float),
+            column("type", sa.String),
+            column("text", sa.Text),
+        ).where(table.c.trial_id == trial_id)
+
+    return sa.union_all(
+        row(
+            "value",
+            _VALUES,
+            index=_VALUES.c.objective,
+            number=_VALUES.c.value,
+            type=_VALUES.c.value_type,
+        ),
+        row(
+            "param",
+            _PARAMS,
+            index=_PARAMS.c.param_id,
+            name=_PARAMS.c.param_name,
+            number=_PARAMS.c.param_value,
+            text=_PARAMS.c.distribution_json,
+        ),
+        row("user", _USER, name=_USER.c.key, text=_USER.c.value_json),
+        row("system", _SYSTEM, name=_SYSTEM.c.key, text=_SYSTEM.c.value_json),
+        row(
+            "report",
+            _REPORTS,
+            index=_REPORTS.c.step,
+            number=_REPORTS.c.intermediate_value,
+            type=_REPORTS.c.intermediate_value_type,
+        ),
+    )
+
+
+class OneTrial:
+    """Reads and reports of single trials, on the store's own connections."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def read(self, trial_id: int) -> FrozenTrial:
+        """The trial as ``RDBStorage.get_trial`` gives it; ``KeyError`` if there is none."""
+        with self.db.reads.connect() as connection:
+            head = connection.execute(sa.select(_TRIALS).where(_TRIALS.c.trial_id == trial_id))
+            trial = head.first()
+            if trial is None:
+                raise KeyError(f"no trial with id {trial_id}")
+            children = connection.execute(_children(trial_id)).all()
+        values: dict[int, float] = {}
+        params: list[tuple[int, str, float, str]] = []
+        user: dict[str, Any] = {}
+        system: dict[str, Any] = {}
+        reports: dict[int, float] = {}
+        for kind, index, name, number, stored_type, text in children:
+            if kind == "value":
+                as_value = models.TrialValueModel.stored_repr_to_value
+                values[index] = as_value(number, _VALUE_TYPE.__members__[stored_type])
+            elif kind == "param":
+                params.append((index, name, number, text))
+            elif kind == "user":
+                user[name] = json.loads(text)
+            elif kind == "system":
+                system[name] = json.loads(text)
+            else:
+                as_report = models.TrialIntermediateValueModel.stored_repr_to_intermediate_value
+                reports[index] = as_report(number, _REPORT_TYPE.__members__[stored_type])
+        distributions = {name: json_to_distribution(text) for _, name, _, text in sorted(params)}
+        return FrozenTrial(
+            number=trial.number,
+            state=trial.state,
+            value=None,
+            values=[values[i] for i in sorted(values)] if values else None,
+            datetime_start=trial.datetime_start,
+            datetime_complete=trial.datetime_complete,
+            params={
+                name: distributions[name].to_external_repr(number)
+                for _, name, number, _ in sorted(params)
+            },
+            distributions=distributions,
+            user_attrs=user,
+            system_attrs=system,
+            intermediate_values=reports,
+            trial_id=trial.trial_id,
+        )
+
+    def report(self, trial_id: int, step: int, value: float) -> bool:
+        """Record a finite ``value`` at ``step`` if the trial is RUNNING and has none there
+        yet; whether it was recorded (False: the trial has ended, or the step was taken)."""
+        stored, kind = models.TrialIntermediateValueModel.intermediate_value_to_stored_repr(value)
+        if kind is not _REPORT_TYPE.FINITE:
+            raise ValueError(f"only finite values are reported here, got {value!r}")
+        taken = sa.exists().where(_REPORTS.c.trial_id == trial_id, _REPORTS.c.step == step)
+        source = sa.select(
+            _TRIALS.c.trial_id,
+            sa.literal(step, sa.Integer),
+            sa.literal(stored, sa.Float),
+            sa.literal(kind, _REPORTS.c.intermediate_value_type.type),
+        ).where(_TRIALS.c.trial_id == trial_id, _TRIALS.c.state == TrialState.RUNNING, ~taken)
+        columns = ["trial_id", "step", "intermediate_value", "intermediate_value_type"]
+        insert = sa.insert(_REPORTS).from_select(columns, source)
+        try:  # RETURNING counts the row (an INSERT ... SELECT's rowcount is -1 on psycopg)
+            with self.db.single.connect() as connection:
+                done = connection.execute(insert.returning(_REPORTS.c.step)).all()
+        except sa.exc.IntegrityError:  # a twin of this report inserted the step just now
+            return False
+        return len(done) == 1
