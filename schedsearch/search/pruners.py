@@ -14,6 +14,7 @@ against the base pruner's usual rungs.
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
@@ -77,6 +78,7 @@ class HopelessPruner(optuna.pruners.BasePruner):
         # at each step (a report scanned every value of every trial: ~3 ms at 1,000 trials).
         self._best_at: dict[int, float] = {}
         self._folded: set[int] = set()  # their numbers
+        self._fold = threading.Lock()  # threads of an API process share the pruner
 
     @classmethod
     def for_run(cls, epochs: int, peers: PeersOf = listed) -> HopelessPruner:
@@ -108,17 +110,18 @@ class HopelessPruner(optuna.pruners.BasePruner):
         """The best finite value any other trial reported at or before ``step`` (a broken peer
         sets no bar)."""
         running: list[float] = []
-        for other in trials:
-            if other.number == number or other.number in self._folded:
-                continue
-            if other.state.is_finished():
-                for s, v in other.intermediate_values.items():
-                    if math.isfinite(v) and v > self._best_at.get(s, -math.inf):
-                        self._best_at[s] = v
-                self._folded.add(other.number)  # after its values: a racing call re-folds it
-                continue
-            running += (v for s, v in other.intermediate_values.items() if s <= step)
-        settled = (v for s, v in list(self._best_at.items()) if s <= step)
+        with self._fold:
+            for other in trials:
+                if other.number == number or other.number in self._folded:
+                    continue
+                if other.state.is_finished():
+                    for s, v in other.intermediate_values.items():
+                        if math.isfinite(v) and v > self._best_at.get(s, -math.inf):
+                            self._best_at[s] = v
+                    self._folded.add(other.number)
+                    continue
+                running += (v for s, v in other.intermediate_values.items() if s <= step)
+            settled = [v for s, v in self._best_at.items() if s <= step]
         return max((v for v in (*running, *settled) if math.isfinite(v)), default=None)
 
 

@@ -142,6 +142,10 @@ class OneTrial:
             sa.literal(stored, sa.Float),
             sa.literal(kind, _REPORTS.c.intermediate_value_type.type),
         ).where(_TRIALS.c.trial_id == trial_id, _TRIALS.c.state == TrialState.RUNNING, ~taken)
+        # PostgreSQL: wait for a writer of the trial's row (a reaper failing it) and check its
+        # state again, so a report never lands on a trial that has just ended (SQLite writes
+        # one at a time anyway, and ignores the clause).
+        source = source.with_for_update(read=True, of=_TRIALS)
         columns = ["trial_id", "step", "intermediate_value", "intermediate_value_type"]
         insert = sa.insert(_REPORTS).from_select(columns, source)
         try:  # RETURNING counts the row (an INSERT ... SELECT's rowcount is -1 on psycopg)

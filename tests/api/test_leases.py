@@ -98,6 +98,25 @@ def test_reports_record_once_and_finishes_are_idempotent(api: TestClient) -> Non
     assert trials[0]["value"] == 0.5
 
 
+def test_a_report_on_a_trial_ended_behind_its_lease_is_409(api: TestClient, tmp_path: Path) -> None:
+    """A reaper (or anyone) ended the trial while the lease still looked live: the report is
+    refused and records nothing (it used to reach Optuna's "cannot update" error)."""
+    from optuna.trial import TrialState
+
+    from schedsearch.store import Store
+
+    _submit(api, n_trials=1)
+    lease = _ask(api)["lease"]["id"]
+    assert api.post(f"/leases/{lease}/report", json={"epoch": 1, "value": 0.9}).status_code == 200
+    store = Store(f"sqlite:///{tmp_path / 'leases.db'}")
+    (trial,) = store.trials.all(store.studies.get("ext"))
+    store.optuna.set_trial_state_values(trial._trial_id, TrialState.FAIL)
+    late = api.post(f"/leases/{lease}/report", json={"epoch": 2, "value": 0.8})
+    assert late.status_code == 409 and "ended" in late.json()["detail"]
+    assert store.optuna.get_trial(trial._trial_id).intermediate_values == {1: 0.9}
+    store.close()
+
+
 def test_a_non_finite_value_fails_the_trial_and_its_slot_is_run_again(api: TestClient) -> None:
     _submit(api, n_trials=1)
     lease = _ask(api)["lease"]["id"]
