@@ -33,8 +33,14 @@ _VALUE_TYPE = models.TrialValueModel.TrialValueType
 _REPORT_TYPE = models.TrialIntermediateValueModel.TrialIntermediateValueType
 
 
-def _children(trial_id: int) -> sa.CompoundSelect[*tuple[Any, ...]]:
-    """Every child row of the trial as (kind, index, name, number, type, text)."""
+# The statements are built once (a report's hot path), the trial and its values bound per call.
+_ID: sa.BindParameter[int] = sa.bindparam("trial_id")
+_STEP: sa.BindParameter[int] = sa.bindparam("step")
+_VALUE: sa.BindParameter[float] = sa.bindparam("value")
+
+
+def _children() -> sa.CompoundSelect[*tuple[Any, ...]]:
+    """Every child row of the trial ``_ID`` as (kind, index, name, number, type, text)."""
 
     def row(kind: str, table: sa.Table, **columns: Any) -> sa.Select[Any]:
         def column(name: str, stored_type: Any) -> Any:
@@ -48,7 +54,7 @@ def _children(trial_id: int) -> sa.CompoundSelect[*tuple[Any, ...]]:
             column("number", sa.Float),
             column("type", sa.String),
             column("text", sa.Text),
-        ).where(table.c.trial_id == trial_id)
+        ).where(table.c.trial_id == _ID)
 
     return sa.union_all(
         row(
@@ -78,6 +84,30 @@ def _children(trial_id: int) -> sa.CompoundSelect[*tuple[Any, ...]]:
     )
 
 
+def _report() -> sa.Insert:
+    """Insert the value ``_VALUE`` (finite) at ``_STEP`` if trial ``_ID`` is RUNNING and has no
+    value there yet; RETURNING counts the row (an INSERT ... SELECT's rowcount is -1 on
+    psycopg)."""
+    taken = sa.exists().where(_REPORTS.c.trial_id == _ID, _REPORTS.c.step == _STEP)
+    source = sa.select(
+        _TRIALS.c.trial_id,
+        sa.cast(_STEP, sa.Integer),
+        sa.cast(_VALUE, sa.Float),
+        sa.literal(_REPORT_TYPE.FINITE, _REPORTS.c.intermediate_value_type.type),
+    ).where(_TRIALS.c.trial_id == _ID, _TRIALS.c.state == TrialState.RUNNING, ~taken)
+    # PostgreSQL: wait for a writer of the trial's row (a reaper failing it) and check its
+    # state again, so a report never lands on a trial that has just ended (SQLite writes one
+    # at a time anyway, and ignores the clause).
+    source = source.with_for_update(read=True, of=_TRIALS)
+    columns = ["trial_id", "step", "intermediate_value", "intermediate_value_type"]
+    return sa.insert(_REPORTS).from_select(columns, source).returning(_REPORTS.c.step)
+
+
+_HEAD = sa.select(_TRIALS).where(_TRIALS.c.trial_id == _ID)
+_CHILDREN = _children()
+_REPORT = _report()
+
+
 class OneTrial:
     """Reads and reports of single trials, on the store's own connections."""
 
@@ -87,11 +117,10 @@ class OneTrial:
     def read(self, trial_id: int) -> FrozenTrial:
         """The trial as ``RDBStorage.get_trial`` gives it; ``KeyError`` if there is none."""
         with self.db.reads.connect() as connection:
-            head = connection.execute(sa.select(_TRIALS).where(_TRIALS.c.trial_id == trial_id))
-            trial = head.first()
+            trial = connection.execute(_HEAD, {"trial_id": trial_id}).first()
             if trial is None:
                 raise KeyError(f"no trial with id {trial_id}")
-            children = connection.execute(_children(trial_id)).all()
+            children = connection.execute(_CHILDREN, {"trial_id": trial_id}).all()
         values: dict[int, float] = {}
         params: list[tuple[int, str, float, str]] = []
         user: dict[str, Any] = {}
@@ -110,7 +139,8 @@ class OneTrial:
             else:
                 as_report = models.TrialIntermediateValueModel.stored_repr_to_intermediate_value
                 reports[index] = as_report(number, _REPORT_TYPE.__members__[stored_type])
-        distributions = {name: json_to_distribution(text) for _, name, _, text in sorted(params)}
+        params.sort()  # by param id, as Optuna orders them
+        distributions = {name: json_to_distribution(text) for _, name, _, text in params}
         return FrozenTrial(
             number=trial.number,
             state=trial.state,
@@ -119,8 +149,7 @@ class OneTrial:
             datetime_start=trial.datetime_start,
             datetime_complete=trial.datetime_complete,
             params={
-                name: distributions[name].to_external_repr(number)
-                for _, name, number, _ in sorted(params)
+                name: distributions[name].to_external_repr(number) for _, name, number, _ in params
             },
             distributions=distributions,
             user_attrs=user,
@@ -135,22 +164,10 @@ class OneTrial:
         stored, kind = models.TrialIntermediateValueModel.intermediate_value_to_stored_repr(value)
         if kind is not _REPORT_TYPE.FINITE:
             raise ValueError(f"only finite values are reported here, got {value!r}")
-        taken = sa.exists().where(_REPORTS.c.trial_id == trial_id, _REPORTS.c.step == step)
-        source = sa.select(
-            _TRIALS.c.trial_id,
-            sa.literal(step, sa.Integer),
-            sa.literal(stored, sa.Float),
-            sa.literal(kind, _REPORTS.c.intermediate_value_type.type),
-        ).where(_TRIALS.c.trial_id == trial_id, _TRIALS.c.state == TrialState.RUNNING, ~taken)
-        # PostgreSQL: wait for a writer of the trial's row (a reaper failing it) and check its
-        # state again, so a report never lands on a trial that has just ended (SQLite writes
-        # one at a time anyway, and ignores the clause).
-        source = source.with_for_update(read=True, of=_TRIALS)
-        columns = ["trial_id", "step", "intermediate_value", "intermediate_value_type"]
-        insert = sa.insert(_REPORTS).from_select(columns, source)
-        try:  # RETURNING counts the row (an INSERT ... SELECT's rowcount is -1 on psycopg)
+        bound = {"trial_id": trial_id, "step": step, "value": stored}
+        try:
             with self.db.single.connect() as connection:
-                done = connection.execute(insert.returning(_REPORTS.c.step)).all()
+                done = connection.execute(_REPORT, bound).all()
         except sa.exc.IntegrityError:  # a twin of this report inserted the step just now
             return False
         return len(done) == 1
