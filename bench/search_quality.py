@@ -18,8 +18,9 @@ split and is the training seed of every search run), on the same split:
   recommended            one config from a recommendation table. The original articles are not
                          available offline; the table used: SGD+momentum image classification ->
                          5% linear warm-up then cosine to 0 at 0.1; AdamW -> the same at 1e-3
-  schedulefree           schedule-free SGD (AdamW) at the LR range test's suggestion x
-                         {1/3, 1, 3, 10}, BatchNorm statistics recomputed before evaluation
+  schedulefree           schedule-free SGD (AdamW) with optimizer LR = the LR range test's
+                         suggestion x {1/3, 1, 3, 10}, BatchNorm statistics recomputed before
+                         evaluation (the product's schedule_free family, its LR gain undone)
 
 Each pick (and the incumbents at 1/4 and 1/2 of B, for the anytime plot) is retrained with 3
 fresh seeds, salted so no method saw them, and scored on the test split; ``stats.py`` holds the
@@ -53,7 +54,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import math
 import multiprocessing
 import statistics
 import sys
@@ -69,15 +69,15 @@ from typing import Any
 
 import stats
 import torch
-from torch import nn
 
 from schedsearch.core.folklore import RECIPES, USUAL_LR, folklore
 from schedsearch.core.records import TrialRecord
-from schedsearch.core.schedules import FAMILIES, ScheduleBase, parse_schedule
+from schedsearch.core.schedule_free import optimizer_lr
+from schedsearch.core.schedules import FAMILIES, ScheduleBase, ScheduleFree, parse_schedule
 from schedsearch.core.space import DEFAULTS
 from schedsearch.core.spec import StudySpec
 from schedsearch.engine.data import TensorData, load_dataset
-from schedsearch.engine.train import DIVERGED_FACTOR, Learner, TrainConfig, evaluate, train
+from schedsearch.engine.train import TrainConfig, evaluate, train
 
 from common import ROOT, commit, header, machine
 
@@ -94,7 +94,9 @@ ALL += ("schedulefree",)
 NEEDS: dict[str, tuple[str, ...]] = {m: (m,) for m in ALL}  # the jobs a method needs
 NEEDS |= {g: ("grid",) for g in (*GRIDS, "recommended")}
 NEEDS["folklore-usual"] = ("grid", "folklore")  # the grid job has its study-seed runs
-FREE = "schedule-free"
+# Schedule-free SGD (AdamW) with the package's 5% warm-up: the product's own family, here at
+# its defaults (momentum 0.9; BatchNorm re-estimated at the evaluation weights).
+FREE = ScheduleFree(warmup=SF_WARMUP)
 
 
 @dataclass(frozen=True)
@@ -148,8 +150,8 @@ PRESETS = {
 
 @dataclass(frozen=True)
 class Config:
-    """A config a method hands over: its schedule as canonical JSON (``FREE`` for schedule-free
-    training) and base LR. Equal configs are trained once per seed (``retrain`` caches)."""
+    """A config a method hands over: its schedule as canonical JSON and base LR. Equal configs
+    are trained once per seed (``retrain`` caches)."""
 
     schedule: str
     base_lr: float
@@ -161,8 +163,6 @@ class Config:
 
     def label(self) -> str:
         """``family@lr``, with ``+w`` and the warm-up share where there is one."""
-        if self.schedule == FREE:
-            return f"{FREE}@{self.base_lr:.3g}"
         schedule = json.loads(self.schedule)
         warmup = f"+w{schedule['warmup']:.2g}" if schedule.get("warmup") else ""
         return f"{schedule['family']}{warmup}@{self.base_lr:.3g}"
@@ -372,60 +372,6 @@ def optuna_job(task: Task, seed: int) -> Outcome:
     return outcome(steps, task.budget)
 
 
-@torch.no_grad()
-def recompute_batchnorm(learner: Learner) -> None:
-    """BatchNorm statistics at the evaluation weights (schedule-free's README): every training
-    image once, unaugmented, in train mode, averaged over the batches (PreciseBN)."""
-    norms = [m for m in learner.model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
-    momenta = [m.momentum for m in norms]
-    for m in norms:
-        m.reset_running_stats()
-        m.momentum = None  # a cumulative average, not an EMA of the last few batches
-    learner.model.train()
-    x, b = learner.data.train_x, learner.batch
-    for start in range(0, len(x) - b + 1, b):
-        with learner.autocast():
-            learner.model(x[start : start + b].contiguous(memory_format=learner.memory_format))
-    for m, momentum in zip(norms, momenta, strict=True):
-        m.momentum = momentum
-
-
-def train_free(data: TensorData, config: TrainConfig, lr: float) -> tuple[Learner, int, bool]:
-    """Schedule-free training: the product's model, batches and weight-decay groups, the
-    optimizer swapped for schedulefree's (momentum 0.9, 5% warm-up). Returns the learner at
-    its evaluation weights, the epochs trained and whether it diverged."""
-    import schedulefree
-
-    learner = Learner.start(data, config, lr)
-    groups = [
-        {"params": g["params"], "weight_decay": g["weight_decay"]}
-        for g in learner.optimizer.param_groups
-    ]
-    warmup = round(SF_WARMUP * config.epochs * learner.steps_per_epoch)
-    if config.optimizer == "adamw":
-        optimizer: Any = schedulefree.AdamWScheduleFree(groups, lr=lr, warmup_steps=warmup)
-    else:
-        optimizer = schedulefree.SGDScheduleFree(
-            groups, lr=lr, momentum=config.momentum, warmup_steps=warmup
-        )
-    learner.optimizer = optimizer
-    exploded = DIVERGED_FACTOR * math.log(data.num_classes)
-    for epoch in range(config.epochs):
-        learner.model.train()
-        optimizer.train()
-        order, b = learner.shuffle(), learner.batch
-        total = sum(
-            (learner.step(order[i * b : (i + 1) * b]) for i in range(learner.steps_per_epoch)),
-            torch.zeros((), device=data.device),
-        )
-        loss = total.item() / learner.steps_per_epoch
-        if not math.isfinite(loss) or loss > exploded:
-            return learner, epoch + 1, True
-    optimizer.eval()
-    recompute_batchnorm(learner)
-    return learner, config.epochs, False
-
-
 def schedulefree_job(task: Task, seed: int) -> Outcome:
     """The range test's suggestion, then 4 schedule-free runs around it; pick = best val."""
     _quiet()
@@ -434,10 +380,12 @@ def schedulefree_job(task: Task, seed: int) -> Outcome:
     data, config = task.data(seed), task.config(seed)
     tested = lr_range_test(data, config)
     steps = [Step(tested.epochs)]
+    gain = optimizer_lr(1.0, task.optimizer)  # the family's optimizer LR per base LR
     for factor in SF_FACTORS:
-        learner, epochs, diverged = train_free(data, config, tested.suggestion * factor)
-        value = 0.0 if diverged else evaluate(learner.model, data.val_x, data.val_y)
-        steps.append(Step(epochs, value, Config(FREE, tested.suggestion * factor)))
+        lr = tested.suggestion * factor / gain  # the optimizer's LR: suggestion x factor
+        result = train(data, config, FREE, lr)
+        value = 0.0 if result.diverged else result.final_accuracy
+        steps.append(Step(len(result.train_loss), value, Config.of(FREE, lr)))
     return outcome(steps, task.budget)
 
 
@@ -448,12 +396,8 @@ def retrain_job(task: Task, seed: int, config: Config) -> list[float]:
     data, scores = task.data(seed), []
     for fresh in retrain_seeds(seed):
         setup = replace(task.config(seed), seed=fresh)
-        if config.schedule == FREE:
-            learner, _, diverged = train_free(data, setup, config.base_lr)
-            model = learner.model
-        else:
-            result = train(data, setup, parse_schedule(config.schedule), config.base_lr)
-            model, diverged = result.model, result.diverged is not None
+        result = train(data, setup, parse_schedule(config.schedule), config.base_lr)
+        model, diverged = result.model, result.diverged is not None
         scores.append(
             0.0 if diverged or model is None else evaluate(model, data.test_x, data.test_y)
         )

@@ -10,7 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from schedsearch.core.schedules import Constant, Cosine, Linear, MultiStep, OneCycle, ScheduleBase
+from schedsearch.core.schedules import (
+    Constant,
+    Cosine,
+    Linear,
+    MultiStep,
+    OneCycle,
+    ScheduleBase,
+    ScheduleFree,
+)
 from schedsearch.core.space import SampledSchedule
 
 RECIPES: dict[str, ScheduleBase] = {
@@ -23,6 +31,11 @@ RECIPES: dict[str, ScheduleBase] = {
 }
 
 USUAL_LR: dict[str, float] = {"sgd": 0.1, "adamw": 1e-3}
+
+# Current practice beside the textbook: schedule-free training at its package's defaults (5%
+# warm-up). It joins the prior (``search.prior``) but not the folklore baseline: the lift a
+# study reports is over the textbook recipes people pick by habit.
+PRACTICE: dict[str, ScheduleBase] = {"schedule_free": ScheduleFree()}
 
 
 def folklore(

@@ -41,6 +41,7 @@ class ScheduleBase(BaseModel, ABC):
     )
 
     per_epoch: ClassVar[bool] = False  # True: the LR reacts to the validation metric
+    swaps_optimizer: ClassVar[bool] = False  # True: trained by a schedule-free optimizer
 
     @abstractmethod
     def multiplier(self, u: int, steps: int) -> float:

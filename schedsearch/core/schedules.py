@@ -15,8 +15,8 @@ and cyclical, which start low), so the curve never jumps; the family then runs o
 remaining ``total - W`` steps. The base LR is the optimizer's LR: it is the highest LR every
 family reaches (one-cycle's and cyclical's peak, the start of every decay).
 
-The shared base lives in ``schedule_base`` and warmup-stable-decay in ``decays``; every family
-meets in ``FAMILIES`` and ``parse_schedule`` here.
+The shared base lives in ``schedule_base``, warmup-stable-decay in ``decays`` and schedule-free
+training in ``schedule_free``; every family meets in ``FAMILIES`` and ``parse_schedule`` here.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from schedsearch.core.schedule_base import (
     span,
     warmup_steps,
 )
+from schedsearch.core.schedule_free import ScheduleFree
 
 __all__ = [
     "FAMILIES",
@@ -50,6 +51,7 @@ __all__ = [
     "Polynomial",
     "ScheduleBase",
     "ScheduleConfig",
+    "ScheduleFree",
     "Step",
     "WarmupStableDecay",
     "parse_schedule",
@@ -365,6 +367,7 @@ FAMILIES: dict[str, type[ScheduleBase]] = {
         OneCycle,
         Plateau,
         WarmupStableDecay,
+        ScheduleFree,
     )
 }
 
@@ -380,7 +383,8 @@ ScheduleConfig = Annotated[
     | Cyclic
     | OneCycle
     | Plateau
-    | WarmupStableDecay,
+    | WarmupStableDecay
+    | ScheduleFree,
     Field(discriminator="family"),
 ]
 _ADAPTER: TypeAdapter[ScheduleConfig] = TypeAdapter(ScheduleConfig)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from schedsearch.core.folklore import USUAL_LR
+from schedsearch.core.schedule_free import MOMENTUM, optimizer_lr
 from schedsearch.core.schedules import ScheduleBase, parse_schedule
 
 _CODE = '''\
@@ -29,6 +31,22 @@ def make_scheduler(optimizer: torch.optim.Optimizer, total_steps: int):
     ramp = lr_scheduler.LinearLR(optimizer, start_factor=1 / (warmup + 1), total_iters=warmup)
     return {with_warmup}
 '''
+# A schedule-free family trains with its own optimizer: the snippet builds that too.
+_FREE_OPTIMIZER = '''\
+import schedulefree  # pip install schedulefree
+
+
+def make_optimizer(params, lr: float = {lr!r}):
+    """Schedule-free {name} (Defazio et al. 2024): no decay; it evaluates at an average of
+    the iterates. Call optimizer.train() before training steps and optimizer.eval() before
+    evaluating or saving; with BatchNorm, re-estimate its statistics after optimizer.eval()
+    (a few dozen training batches forward in model.train() mode).{lr_note}
+    """
+    # warmup_steps=0: the warm-up is make_scheduler's ramp below
+    return schedulefree.{cls}(params, lr=lr, {momentum}warmup_steps=0)
+
+
+'''
 _USAGE_PER_STEP = "Call scheduler.step() after every optimizer.step()."
 _USAGE_PER_EPOCH = (
     "Returns (ramp, plateau): call ramp.step() after each of the first warm-up optimizer "
@@ -51,8 +69,26 @@ def to_code(
         summary += f"\n    Found with base LR {base_lr!r}{found_with}."
     per_epoch = config.per_epoch
     main = config.code()
+    imports = "import math\n" if "math." in main else ""  # for LambdaLR formulas
+    if config.swaps_optimizer:
+        adamw = optimizer == "adamw"
+        lr = base_lr if base_lr is not None else USUAL_LR["adamw" if adamw else "sgd"]
+        imports += _FREE_OPTIMIZER.format(
+            lr=optimizer_lr(lr, optimizer or "sgd"),
+            lr_note=(
+                ""
+                if adamw
+                else f"\n\n    lr is the base LR found ({lr:.6g}) / (1 - momentum): schedule-free "
+                "SGD's steps\n    lack momentum's 1 / (1 - momentum) gain."
+            ),
+            name="AdamW" if adamw else "SGD",
+            cls="AdamWScheduleFree" if adamw else "SGDScheduleFree",
+            momentum="" if adamw else f"momentum={MOMENTUM!r}, ",
+        )
+    elif imports:
+        imports += "\n"
     return _CODE.format(
-        imports="import math\n\n" if "math." in main else "",  # for LambdaLR formulas
+        imports=imports,
         summary=summary,
         usage=_USAGE_PER_EPOCH if per_epoch else _USAGE_PER_STEP,
         warmup=config.warmup,

@@ -119,6 +119,8 @@ DEFAULTS: dict[str, dict[str, Domain]] = {
         "shape": Choice(("linear", "cosine", "1-sqrt")),
         "end_factor": Fixed(0.0),
     },
+    # Defazio et al. warm up over about 5% of the run; no decay to choose.
+    "schedule_free": {"warmup": Warmup(0.01, 0.1)},
 }
 
 # Sampled parameters that are not config fields: their types (and so their hard bounds).

@@ -18,6 +18,7 @@ from pydantic import (
 )
 
 from schedsearch.core.catalog import MODELS, check_dataset, check_model, dataset_names
+from schedsearch.core.schedules import FAMILIES
 from schedsearch.core.space import DEFAULT_BASE_LR, SearchSpace, SpaceError, domain_json
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"
@@ -244,6 +245,15 @@ class StudySpec(BaseModel):
         raw = {"base_lr": base_lr, "params": overrides}
         if self.families is not None:
             raw["families"] = self.families
+        elif self.trainer == "external":  # "all" that the caller's loop can run
+            raw["families"] = [name for name, cls in FAMILIES.items() if not cls.swaps_optimizer]
+        if self.trainer == "external":
+            for i, name in enumerate(self.families or ()):
+                if name in FAMILIES and FAMILIES[name].swaps_optimizer:
+                    raise ValueError(
+                        f"families[{i}]: {name} trains with its own optimizer, which only the "
+                        "built-in trainer sets up (trainer: builtin)"
+                    )
         try:
             return SearchSpace.model_validate(raw)
         except ValidationError as exc:

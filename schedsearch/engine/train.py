@@ -3,7 +3,8 @@
 Kept close to the metal (airbench-style): index a shuffled permutation of on-device tensors,
 augment on the device, bf16 autocast and channels_last on CUDA. The loss is summed on the device
 and checked once per epoch, so there is no host sync per step; a NaN/inf or exploded loss ends
-the run with a reason instead of a crash.
+the run with a reason instead of a crash. A schedule-free family (``ScheduleBase.swaps_optimizer``)
+trains with the ``schedulefree`` optimizer and is evaluated at its averaged weights.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from schedsearch.core.schedule_free import optimizer_lr
 from schedsearch.core.schedules import ScheduleBase
 from schedsearch.core.spec import StudySpec
 from schedsearch.engine.data import TensorData
@@ -27,6 +29,9 @@ from schedsearch.engine.schedulers import build_scheduler
 
 EVAL_BATCH = 1024
 DIVERGED_FACTOR = 10.0
+# Batches of training images that re-estimate BatchNorm statistics at schedule-free's evaluation
+# weights: its README's advice is "a few dozen"; digits has 10, CIFAR-10's 50 cost 1/8 epoch.
+BN_BATCHES = 50
 
 
 @dataclass(frozen=True)
@@ -76,14 +81,25 @@ def resolve_device(name: str = "auto") -> torch.device:
     return device
 
 
-def make_optimizer(model: nn.Module, config: TrainConfig, lr: float) -> torch.optim.Optimizer:
-    """SGD with Nesterov momentum, or AdamW; no weight decay on norms and biases."""
+def make_optimizer(
+    model: nn.Module, config: TrainConfig, lr: float, schedule_free: bool = False
+) -> torch.optim.Optimizer:
+    """SGD with Nesterov momentum, or AdamW; no weight decay on norms and biases.
+    ``schedule_free``: their schedule-free forms at the LR that matches ``lr``
+    (``core.schedule_free``), with no warm-up of their own (the schedule's ramp is it)."""
     decay = [p for p in model.parameters() if p.ndim > 1]
     rest = [p for p in model.parameters() if p.ndim <= 1]
     groups = [
         {"params": decay, "weight_decay": config.weight_decay},
         {"params": rest, "weight_decay": 0.0},
     ]
+    if schedule_free:
+        import schedulefree  # only this family's trials need it
+
+        lr = optimizer_lr(lr, config.optimizer, config.momentum)
+        if config.optimizer == "adamw":
+            return schedulefree.AdamWScheduleFree(groups, lr=lr, warmup_steps=0)
+        return schedulefree.SGDScheduleFree(groups, lr=lr, momentum=config.momentum, warmup_steps=0)
     if config.optimizer == "adamw":
         return torch.optim.AdamW(groups, lr=lr)
     return torch.optim.SGD(groups, lr=lr, momentum=config.momentum, nesterov=True)
@@ -136,9 +152,12 @@ class Learner:
     generator: torch.Generator
     autocast: Callable[[], AbstractContextManager[Any]]
     memory_format: torch.memory_format
+    schedule_free: bool = False
 
     @classmethod
-    def start(cls, data: TensorData, config: TrainConfig, lr: float) -> Learner:
+    def start(
+        cls, data: TensorData, config: TrainConfig, lr: float, schedule_free: bool = False
+    ) -> Learner:
         """Seed (``config.seed``), build the model on the data's device, and its optimizer."""
         device = data.device
         autocast, memory_format = _precision(device)
@@ -146,8 +165,10 @@ class Learner:
         generator = torch.Generator(device=device).manual_seed(config.seed)
         model = build_model(config.model, data.shape, data.num_classes)
         model = model.to(device, memory_format=memory_format)  # type: ignore[call-overload]
-        optimizer = make_optimizer(model, config, lr)
-        return cls(data, config, model, optimizer, generator, autocast, memory_format)
+        optimizer = make_optimizer(model, config, lr, schedule_free)
+        return cls(
+            data, config, model, optimizer, generator, autocast, memory_format, schedule_free
+        )
 
     @property
     def batch(self) -> int:
@@ -175,6 +196,38 @@ class Learner:
         self.optimizer.step()
         return loss.detach()
 
+    def training(self) -> None:
+        """Train mode: the model's, and a schedule-free optimizer's (its training weights)."""
+        self.model.train()
+        if self.schedule_free:
+            self.optimizer.train()  # type: ignore[attr-defined]
+
+    def evaluating(self) -> None:
+        """Before an evaluation: a schedule-free optimizer moves the weights to its average,
+        whose BatchNorm statistics are then measured anew (the running ones belong to the
+        training weights)."""
+        if self.schedule_free:
+            self.optimizer.eval()  # type: ignore[attr-defined]
+            recompute_batchnorm(self)
+
+
+@torch.no_grad()
+def recompute_batchnorm(learner: Learner) -> None:
+    """BatchNorm statistics at the current weights: up to ``BN_BATCHES`` unaugmented training
+    batches in train mode, averaged (PreciseBN; schedule-free's README), not an EMA."""
+    norms = [m for m in learner.model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    momenta = [m.momentum for m in norms]
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None  # a cumulative average, not an EMA of the last few batches
+    learner.model.train()
+    x, b = learner.data.train_x, learner.batch
+    for start in range(0, min(len(x) - b + 1, BN_BATCHES * b), b):
+        with learner.autocast():
+            learner.model(x[start : start + b].contiguous(memory_format=learner.memory_format))
+    for m, momentum in zip(norms, momenta, strict=True):
+        m.momentum = momentum
+
 
 def train(
     data: TensorData,
@@ -185,7 +238,7 @@ def train(
 ) -> TrainResult:
     """Train one model; ``on_epoch(epoch, val_accuracy)`` runs after each epoch (and may raise,
     e.g. ``optuna.TrialPruned``, to stop the run)."""
-    learner = Learner.start(data, config, base_lr)
+    learner = Learner.start(data, config, base_lr, schedule.swaps_optimizer)
     model, batch, steps_per_epoch = learner.model, learner.batch, learner.steps_per_epoch
     lr_schedule = build_scheduler(
         learner.optimizer, schedule, config.epochs * steps_per_epoch, steps_per_epoch
@@ -196,7 +249,7 @@ def train(
     exploded = DIVERGED_FACTOR * math.log(data.num_classes)
     started = time.perf_counter()
     for epoch in range(config.epochs):
-        model.train()
+        learner.training()
         order = learner.shuffle()
         loss_sum = torch.zeros((), device=data.device)
         for step in range(steps_per_epoch):
@@ -211,6 +264,7 @@ def train(
                 f"training loss became {mean_loss:.4g} in epoch {epoch + 1} (base LR {base_lr:.4g})"
             )
             break
+        learner.evaluating()
         accuracy = evaluate(model, data.val_x, data.val_y)
         result.val_accuracy.append(accuracy)
         lr_schedule.epoch_end(accuracy)

@@ -21,7 +21,7 @@ from optuna.distributions import BaseDistribution
 from optuna.study import Study
 from optuna.trial import FrozenTrial, TrialState
 
-from schedsearch.core.folklore import RECIPES, USUAL_LR
+from schedsearch.core.folklore import PRACTICE, RECIPES, USUAL_LR
 from schedsearch.core.space import SampledSchedule, SearchSpace, as_params
 
 Draw = Callable[[np.random.RandomState], dict[str, Any]]
@@ -181,8 +181,9 @@ def folklore_prior(
     optimizer: str = "sgd",
     sigma: float = SIGMA,
 ) -> Draw:
-    """A prior over ``space``: a folklore recipe, uniformly among those the space searches, at
-    ``lr_centre`` (default: the optimizer's usual LR) x exp(N(0, sigma)), clipped into the space.
+    """A prior over ``space``: a folklore recipe or current practice (schedule-free), uniformly
+    among those the space searches, at ``lr_centre`` (default: the optimizer's usual LR) x
+    exp(N(0, sigma)), clipped into the space.
 
     Raises ``ValueError`` when no recipe's family is searched: the caller should then use the
     base sampler alone rather than a prior that can say nothing.
@@ -190,7 +191,7 @@ def folklore_prior(
     centre = USUAL_LR[optimizer] if lr_centre is None else lr_centre
     if not centre > 0:
         raise ValueError(f"lr_centre must be positive, got {centre!r}")
-    recipes = [r for r in RECIPES.values() if r.family in space.families]
+    recipes = [r for r in (*RECIPES.values(), *PRACTICE.values()) if r.family in space.families]
     if not recipes:
         raise ValueError(
             f"no folklore recipe is in the space (families {', '.join(space.families)})"

@@ -253,3 +253,12 @@ def test_a_budget_larger_than_any_trial_count_reads_back(api: TestClient, body: 
     assert api.get("/studies").json()["total"] == 1
     assert api.get("/studies/big").status_code == 200
     assert api.delete("/studies/big").status_code == 204
+
+
+def test_schedule_free_in_an_external_study_is_a_named_422(api: TestClient) -> None:
+    body = {"trainer": "external", "dataset": "mine", "families": ["cosine", "schedule_free"]}
+    answer = api.post("/studies", json=body)
+    assert answer.status_code == 422, answer.text
+    message = answer.json()["detail"][0]["msg"]  # named as every spec-level rule names its field
+    assert "families[1]: schedule_free" in message and "only the built-in trainer" in message
+    assert api.get("/studies").json()["items"] == []  # nothing was stored

@@ -34,6 +34,7 @@ CONFIGS = [
     {"family": "wsd", "shape": "linear", "decay": 0.3, "end_factor": 0.1},
     {"family": "wsd", "shape": "cosine", "decay": 0.5},
     {"family": "wsd", "shape": "1-sqrt", "decay": 0.1, "end_factor": 0.05},
+    {"family": "schedule_free", "warmup": 0.0},  # its optimizer: tests/engine/test_train.py
 ]
 WARMED = [{**c, "warmup": 0.1} for c in CONFIGS] + [{"family": "cosine", "warmup": 0.35}]
 

@@ -69,7 +69,7 @@ def textbook(u: int, n: int, config: ScheduleBase) -> float:
         if c.anneal == "linear":
             return a + (b - a) * pct
         return b + (a - b) * 0.5 * (1 + math.cos(math.pi * pct))
-    if c.family == "plateau":
+    if c.family in ("plateau", "schedule_free"):  # schedule-free: the base LR, after warm-up
         return 1.0
     if c.family == "wsd":  # Hägele et al. (2024): constant, then a cool-down over the last part
         cool = max(1, round(c.decay * n))

@@ -271,6 +271,17 @@ def test_external_only_fields_are_refused_with_their_name(fields: dict, message:
         StudySpec(**fields)
 
 
+def test_schedule_free_is_searched_by_built_in_studies_only() -> None:
+    """It swaps the optimizer, which the caller's own loop owns: "all families" leaves it out
+    there, and naming it is refused with its field."""
+    assert "schedule_free" in StudySpec().search_space().families
+    external = StudySpec(trainer="external", dataset="mine", model="resnet")
+    families = external.search_space().families
+    assert "schedule_free" not in families and "wsd" in families and len(families) == 12
+    with pytest.raises(ValidationError, match=r"families\[1\]: schedule_free trains with its own"):
+        StudySpec(trainer="external", dataset="d", model="m", families=["cosine", "schedule_free"])
+
+
 def test_an_external_study_turns_built_in_only_steps_off() -> None:
     spec = StudySpec(trainer="external", dataset="mine", model="resnet", direction="minimize")
     assert spec.lr_range_test is False and spec.rerun_top_k == 0

@@ -4,12 +4,14 @@ diverging runs with a reason."""
 from __future__ import annotations
 
 import pytest
+import schedulefree
 import torch
 
-from schedsearch.core.schedules import Constant, Cosine
+from schedsearch.core.schedules import Constant, Cosine, ScheduleFree
+from schedsearch.core.snippet import to_code
 from schedsearch.core.spec import StudySpec
 from schedsearch.engine.data import load_dataset
-from schedsearch.engine.train import TrainConfig, resolve_device, train
+from schedsearch.engine.train import Learner, TrainConfig, evaluate, resolve_device, train
 
 
 @pytest.fixture(scope="module")
@@ -86,6 +88,68 @@ def test_on_epoch_can_stop_the_run(digits) -> None:
 
     with pytest.raises(Stop):
         train(digits, TrainConfig.of(epochs=10), Cosine(), 0.1, stop_after_two)
+
+
+def _weights(model: torch.nn.Module) -> list[torch.Tensor]:
+    return [p.detach().clone() for p in model.parameters()]
+
+
+@pytest.mark.parametrize(("optimizer", "kind"), [("sgd", "SGD"), ("adamw", "AdamW")])
+def test_schedule_free_trains_with_its_optimizer_and_evaluates_the_average(
+    digits, optimizer: str, kind: str
+) -> None:
+    config = TrainConfig.of(epochs=3, seed=3, optimizer=optimizer)
+    learner = Learner.start(digits, config, 0.1, schedule_free=True)
+    assert type(learner.optimizer).__name__ == f"{kind}ScheduleFree"
+    sgd_gain = 10.0 if optimizer == "sgd" else 1.0  # schedule-free SGD has no momentum gain
+    assert learner.optimizer.param_groups[0]["lr"] == pytest.approx(0.1 * sgd_gain)
+    assert learner.optimizer.param_groups[0]["warmup_steps"] == 0  # the schedule's ramp warms up
+    learner.training()
+    for step in range(5):
+        learner.step(torch.arange(step * 64, (step + 1) * 64))
+    training = _weights(learner.model)
+    learner.evaluating()  # the averaged weights, BatchNorm measured there
+    averaged = _weights(learner.model)
+    assert any(not torch.equal(a, b) for a, b in zip(training, averaged, strict=True))
+    learner.training()
+    assert all(
+        torch.allclose(a, b, atol=1e-6)
+        for a, b in zip(training, _weights(learner.model), strict=True)
+    )
+
+
+def test_a_schedule_free_trial_learns_and_reports_its_evaluation_weights(digits) -> None:
+    config = TrainConfig.of(epochs=4, seed=3)
+    result = train(digits, config, ScheduleFree(), 0.3)
+    assert result.diverged is None and result.final_accuracy > 0.85  # measured 0.96
+    assert evaluate(result.model, digits.val_x, digits.val_y) == result.final_accuracy
+    again = train(digits, config, ScheduleFree(), 0.3)
+    assert again.val_accuracy == result.val_accuracy  # deterministic, as every family
+    constant = train(digits, config, Constant(warmup=0.05), 0.3)  # same LRs, plain SGD
+    assert constant.train_loss != result.train_loss
+
+
+def test_the_schedule_free_snippet_builds_the_optimizer_it_was_found_with() -> None:
+    namespace: dict = {}
+    exec(to_code(ScheduleFree(warmup=0.1), base_lr=0.4, optimizer="sgd"), namespace)
+    model = torch.nn.Linear(3, 2)
+    optimizer = namespace["make_optimizer"](model.parameters())
+    assert isinstance(optimizer, schedulefree.SGDScheduleFree)
+    assert optimizer.param_groups[0]["lr"] == pytest.approx(4.0)  # base LR / (1 - momentum)
+    assert optimizer.param_groups[0]["momentum"] == 0.9
+    scheduler = namespace["make_scheduler"](optimizer, 20)
+    optimizer.train()
+    lrs = []
+    for _ in range(20):
+        lrs.append(optimizer.param_groups[0]["lr"])
+        model(torch.randn(4, 3)).square().mean().backward()
+        optimizer.step()
+        scheduler.step()
+    assert lrs[:3] == pytest.approx([4 / 3, 8 / 3, 4.0]) and lrs[2:] == pytest.approx([4.0] * 18)
+    adamw: dict = {}
+    exec(to_code(ScheduleFree(), base_lr=1e-3, optimizer="adamw"), adamw)
+    made = adamw["make_optimizer"](model.parameters())
+    assert isinstance(made, schedulefree.AdamWScheduleFree) and made.param_groups[0]["lr"] == 1e-3
 
 
 def test_cuda_is_refused_where_there_is_none() -> None:

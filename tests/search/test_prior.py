@@ -15,7 +15,7 @@ import numpy as np
 import optuna
 import pytest
 
-from schedsearch.core.folklore import RECIPES
+from schedsearch.core.folklore import PRACTICE, RECIPES
 from schedsearch.core.space import SampledSchedule, SearchSpace, as_params, suggest
 from schedsearch.core.spec import StudySpec
 from schedsearch.search.prior import (
@@ -29,6 +29,7 @@ from schedsearch.search.prior import (
 from schedsearch.search.strategy import make_sampler
 
 SPACE = SearchSpace()  # every family, SGD's base LR range (0.01..1)
+PRIOR_RECIPES = [*RECIPES.values(), *PRACTICE.values()]  # textbook and current practice
 
 # Where a folklore user would look first: cosine-like decays at LR ~0.1. The prior is right
 # here, which is the case prior-guided search is for.
@@ -86,12 +87,12 @@ def test_prior_trials_are_recipes_near_the_usual_lr() -> None:
         drawn = trial.system_attrs[PRIOR_ATTR]
         assert drawn == trial.params  # every parameter the trial sampled is the prior's
         lr = trial.params["base_lr"]
-        assert drawn in [as_params(SPACE, SampledSchedule(r, lr)) for r in RECIPES.values()]
+        assert drawn in [as_params(SPACE, SampledSchedule(r, lr)) for r in PRIOR_RECIPES]
     lrs = [math.log10(t.params["base_lr"]) for t in prior]
     assert abs(statistics.median(lrs) + 1.0) < 0.4  # centred on 0.1
     # the ordinary trials come from TPE (not recipes: any family of the space)
     families = {t.params["family"] for t in study.trials if not _is_prior(t)}
-    assert families - {r.family for r in RECIPES.values()}
+    assert families - {r.family for r in PRIOR_RECIPES}
 
 
 def test_folklore_prior_jitters_the_lr_log_normally_and_respects_the_space() -> None:
@@ -101,7 +102,10 @@ def test_folklore_prior_jitters_the_lr_log_normally_and_respects_the_space() -> 
     draws = [draw(rng) for _ in range(2000)]
     logs = np.log10([d["base_lr"] for d in draws])
     assert abs(np.median(logs) + 3.0) < 0.05 and 0.45 < logs.std() < 0.55  # half a decade
-    assert {d["family"] for d in draws} == {r.family for r in RECIPES.values()}
+    assert {d["family"] for d in draws} == {r.family for r in PRIOR_RECIPES}
+    free = [d for d in draws if d["family"] == "schedule_free"]  # current practice: 1 in 7
+    assert 0.11 < len(free) / len(draws) < 0.18
+    assert all(d["schedule_free.warmup"] == 0.05 for d in free)  # at its package's defaults
     # the optimizer's usual LR is the default centre; the space's range clips the tails
     adamw = folklore_prior(
         SearchSpace(base_lr={"low": 3e-4, "high": 3e-3, "log": True}), None, "adamw"
