@@ -88,7 +88,7 @@ def test_jobs_are_deterministic_and_keep_to_the_budget() -> None:
     first, second = sq.optuna_job(TINY, 3), sq.optuna_job(TINY, 3)
     assert first == second
     assert first.epochs <= TINY.budget
-    free = sq.Config(sq.FREE, 0.5)
+    free = sq.Config.of(sq.FREE, 0.05)
     assert sq.retrain_job(TINY, 3, free) == sq.retrain_job(TINY, 3, free)
 
 
