@@ -539,9 +539,10 @@ def notes(task: Task, seeds: list[int], report: dict[str, Any]) -> list[str]:
         )
     if "schedulefree" in task.methods:
         lines.append(
-            "schedulefree: LR = range-test suggestion x {1/3, 1, 3, 10}, momentum 0.9, 5% "
-            "warm-up; BatchNorm statistics recomputed at the evaluation weights (one unaugmented "
-            "pass, not counted in epochs)."
+            "schedulefree: optimizer LR = range-test suggestion x {1/3, 1, 3, 10}, momentum "
+            "0.9, 5% warm-up (the product's schedule_free family); BatchNorm statistics "
+            "re-estimated at the evaluation weights before each validation (up to 50 "
+            "unaugmented batches, not counted in epochs)."
         )
     for method in ("default", report["best_placement"]):
         if method in report["picks"]:

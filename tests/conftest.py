@@ -27,6 +27,16 @@ def _pg_admin() -> psycopg.Connection:
         )
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Under xdist (``addopts``) the controller checks PostgreSQL once, before any worker
+    starts: a worker that calls ``pytest.exit`` only crashes itself ("node down"), and its
+    reason is lost. Without xdist (``-n0``) the check waits for the first PostgreSQL test."""
+    config = session.config
+    if hasattr(config, "workerinput") or not getattr(config.option, "numprocesses", None):
+        return
+    _pg_admin().close()
+
+
 @pytest.fixture
 def pg_url() -> Iterator[str]:
     """A fresh, empty database on the real PostgreSQL server, dropped afterwards."""
