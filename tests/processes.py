@@ -15,6 +15,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+# The cores are shared with pytest-xdist's other processes: a bound on how long something may
+# take stretches by their number (1 without xdist), so that it catches a regression, not load.
+SHARING = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
 EXE = shutil.which("schedsearch", path=str(Path(sys.executable).parent)) or "schedsearch"
 TOKEN = "s3cret-token"
 

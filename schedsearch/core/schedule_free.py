@@ -38,6 +38,11 @@ def optimizer_lr(base_lr: float, optimizer: str, momentum: float = MOMENTUM) -> 
     return base_lr if optimizer == "adamw" else base_lr / (1.0 - momentum)
 
 
+def optimizer_class(optimizer: str) -> str:
+    """The ``schedulefree`` class that stands in for the spec's optimizer."""
+    return "AdamWScheduleFree" if optimizer == "adamw" else "SGDScheduleFree"
+
+
 class ScheduleFree(ScheduleBase):
     """The base LR after a linear warm-up, on a schedule-free optimizer (its momentum
     ``beta`` interpolates between the averaged and the current iterate)."""

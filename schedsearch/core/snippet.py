@@ -6,8 +6,11 @@ import json
 from typing import Any
 
 from schedsearch.core.folklore import USUAL_LR
-from schedsearch.core.schedule_free import MOMENTUM, optimizer_lr
+from schedsearch.core.schedule_free import MOMENTUM, optimizer_class, optimizer_lr
 from schedsearch.core.schedules import ScheduleBase, parse_schedule
+from schedsearch.core.spec import StudySpec
+
+_DEFAULT_DECAY = StudySpec.model_fields["weight_decay"].default
 
 _CODE = '''\
 {imports}import torch
@@ -31,21 +34,25 @@ def make_scheduler(optimizer: torch.optim.Optimizer, total_steps: int):
     ramp = lr_scheduler.LinearLR(optimizer, start_factor=1 / (warmup + 1), total_iters=warmup)
     return {with_warmup}
 '''
-# A schedule-free family trains with its own optimizer: the snippet builds that too.
+# A schedule-free family trains with its own optimizer: the snippet builds that too, with the
+# trainer's parameter groups (weight decay on weights, none on norms and biases).
 _FREE_OPTIMIZER = '''\
-import schedulefree  # pip install schedulefree
 
 
-def make_optimizer(params, lr: float = {lr!r}):
+def make_optimizer(model: torch.nn.Module, lr: float = {lr!r}, weight_decay: float = {wd!r}):
     """Schedule-free {name} (Defazio et al. 2024): no decay; it evaluates at an average of
     the iterates. Call optimizer.train() before training steps and optimizer.eval() before
     evaluating or saving; with BatchNorm, re-estimate its statistics after optimizer.eval()
     (a few dozen training batches forward in model.train() mode).{lr_note}
     """
-    # warmup_steps=0: the warm-up is make_scheduler's ramp below
-    return schedulefree.{cls}(params, lr=lr, {momentum}warmup_steps=0)
-
-
+    decay = [p for p in model.parameters() if p.ndim > 1]
+    rest = [p for p in model.parameters() if p.ndim <= 1]
+    groups = [
+        {{"params": decay, "weight_decay": weight_decay}},
+        {{"params": rest, "weight_decay": 0.0}},
+    ]
+    # warmup_steps=0: the warm-up is make_scheduler's ramp
+    return schedulefree.{cls}(groups, lr=lr, {momentum}warmup_steps=0)
 '''
 _USAGE_PER_STEP = "Call scheduler.step() after every optimizer.step()."
 _USAGE_PER_EPOCH = (
@@ -58,9 +65,11 @@ def to_code(
     config: ScheduleBase | dict[str, Any],
     base_lr: float | None = None,
     optimizer: str | None = None,
+    weight_decay: float | None = None,
 ) -> str:
     """A self-contained PyTorch snippet, ``make_scheduler(optimizer, total_steps)``, that
-    rebuilds this schedule at any run length."""
+    rebuilds this schedule at any run length (and ``make_optimizer(model)`` for a family that
+    swaps the optimizer; ``weight_decay``: the study's, by default the spec's default)."""
     if isinstance(config, dict):
         config = parse_schedule(config)
     summary = f"schedsearch schedule {config.family}: {json.dumps(config.params())}"
@@ -70,24 +79,27 @@ def to_code(
     per_epoch = config.per_epoch
     main = config.code()
     imports = "import math\n" if "math." in main else ""  # for LambdaLR formulas
+    free = ""
     if config.swaps_optimizer:
-        adamw = optimizer == "adamw"
-        lr = base_lr if base_lr is not None else USUAL_LR["adamw" if adamw else "sgd"]
-        imports += _FREE_OPTIMIZER.format(
-            lr=optimizer_lr(lr, optimizer or "sgd"),
+        kind = optimizer or "sgd"
+        lr = base_lr if base_lr is not None else USUAL_LR[kind]
+        imports += "import schedulefree  # pip install schedulefree\n"
+        free = _FREE_OPTIMIZER.format(
+            lr=float(f"{optimizer_lr(lr, kind):.6g}"),
+            wd=_DEFAULT_DECAY if weight_decay is None else weight_decay,
             lr_note=(
                 ""
-                if adamw
+                if kind == "adamw"
                 else f"\n\n    lr is the base LR found ({lr:.6g}) / (1 - momentum): schedule-free "
                 "SGD's steps\n    lack momentum's 1 / (1 - momentum) gain."
             ),
-            name="AdamW" if adamw else "SGD",
-            cls="AdamWScheduleFree" if adamw else "SGDScheduleFree",
-            momentum="" if adamw else f"momentum={MOMENTUM!r}, ",
+            name=kind.upper() if kind == "sgd" else "AdamW",
+            cls=optimizer_class(kind),
+            momentum="" if kind == "adamw" else f"momentum={MOMENTUM!r}, ",
         )
-    elif imports:
+    if imports:
         imports += "\n"
-    return _CODE.format(
+    code = _CODE.format(
         imports=imports,
         summary=summary,
         usage=_USAGE_PER_EPOCH if per_epoch else _USAGE_PER_STEP,
@@ -100,3 +112,4 @@ def to_code(
             else "lr_scheduler.SequentialLR(optimizer, [ramp, main], milestones=[warmup])"
         ),
     )
+    return code + free

@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from schedsearch.core.schedule_free import optimizer_lr
+from schedsearch.core.schedule_free import optimizer_class, optimizer_lr
 from schedsearch.core.schedules import ScheduleBase
 from schedsearch.core.spec import StudySpec
 from schedsearch.engine.data import TensorData
@@ -97,9 +97,11 @@ def make_optimizer(
         import schedulefree  # only this family's trials need it
 
         lr = optimizer_lr(lr, config.optimizer, config.momentum)
-        if config.optimizer == "adamw":
-            return schedulefree.AdamWScheduleFree(groups, lr=lr, warmup_steps=0)
-        return schedulefree.SGDScheduleFree(groups, lr=lr, momentum=config.momentum, warmup_steps=0)
+        momentum = {} if config.optimizer == "adamw" else {"momentum": config.momentum}
+        free: Callable[..., torch.optim.Optimizer] = getattr(
+            schedulefree, optimizer_class(config.optimizer)
+        )
+        return free(groups, lr=lr, warmup_steps=0, **momentum)
     if config.optimizer == "adamw":
         return torch.optim.AdamW(groups, lr=lr)
     return torch.optim.SGD(groups, lr=lr, momentum=config.momentum, nesterov=True)

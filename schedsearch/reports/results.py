@@ -7,6 +7,7 @@ from typing import Any
 
 from schedsearch.core.range_test import RangeTest
 from schedsearch.core.records import TrialRecord
+from schedsearch.core.schedule_free import MOMENTUM, optimizer_class, optimizer_lr
 from schedsearch.core.schedules import ScheduleBase, parse_schedule
 from schedsearch.core.snippet import to_code
 from schedsearch.core.spec import StudySpec
@@ -133,12 +134,25 @@ def config_of(spec: StudySpec, schedule: ScheduleBase, base_lr: float) -> dict[s
         "direction": spec.direction,
         "schedule": {"family": schedule.family, "params": schedule.params()},
         "base_lr": base_lr,
-        "optimizer": {
-            "name": spec.optimizer,
-            "weight_decay": spec.weight_decay,
-            **({"momentum": 0.9, "nesterov": True} if spec.optimizer == "sgd" else {}),
-        },
+        "optimizer": optimizer_of(spec, schedule, base_lr),
         "epochs": spec.epochs,
         "batch_size": spec.batch_size,
-        "code": to_code(schedule, base_lr=base_lr, optimizer=spec.optimizer),
+        "code": to_code(schedule, base_lr, spec.optimizer, spec.weight_decay),
+    }
+
+
+def optimizer_of(spec: StudySpec, schedule: ScheduleBase, base_lr: float) -> dict[str, Any]:
+    """The optimizer the trial trained with: the spec's, or its schedule-free form (its own
+    class and LR) for a family that swaps it."""
+    sgd = spec.optimizer == "sgd"
+    if not schedule.swaps_optimizer:
+        momentum = {"momentum": MOMENTUM, "nesterov": True} if sgd else {}
+        return {"name": spec.optimizer, "weight_decay": spec.weight_decay, **momentum}
+    return {
+        "name": spec.optimizer,
+        "class": f"schedulefree.{optimizer_class(spec.optimizer)}",
+        "lr": optimizer_lr(base_lr, spec.optimizer),
+        "weight_decay": spec.weight_decay,
+        **({"momentum": MOMENTUM} if sgd else {}),
+        "warmup_steps": 0,
     }

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from api.errors import MAX_BODY
 from api.main import create_app
 from schedsearch.settings import Settings
+from tests.processes import SHARING
 
 
 @pytest.fixture
@@ -193,7 +194,7 @@ def test_a_body_of_too_many_items_is_a_413_at_once(api: TestClient) -> None:
     body = '{"families": [' + ",".join(["0"] * 500_000) + "]}"
     started = time.perf_counter()
     status, answer = _post(api, "/studies", body)
-    assert time.perf_counter() - started < 1.0
+    assert time.perf_counter() - started < 1.0 * SHARING
     assert status == 413 and str(MAX_ITEMS) in answer["detail"]
     streamed = api.post(  # no Content-Length: read whole, counted, refused all the same
         "/studies",

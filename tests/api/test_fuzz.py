@@ -53,6 +53,10 @@ from tests.api.fuzz_cases import (
     send,
 )
 
+# One process runs the whole module, in order: the last test reads back what the others stored,
+# and the counts add up over all of them (``--dist=loadgroup``).
+pytestmark = pytest.mark.xdist_group("fuzz")
+
 ADMIN = "fuzz-admin-secret"
 AUTH = {"Authorization": f"Bearer {ADMIN}"}
 CHECKS = [

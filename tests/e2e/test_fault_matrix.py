@@ -37,14 +37,15 @@ from schedsearch.core.states import LeaseState
 from schedsearch.search import lifecycle
 from schedsearch.store import Store, StudyInfo, StudyNotFound
 from schedsearch.store.tables import LeaseRow, WorkerRow
-from tests.processes import finish, start_worker, wait_for
+from tests.processes import SHARING, finish, start_worker, wait_for
 
 pytestmark = pytest.mark.slow
 
 INTERVAL, GRACE = 1, 3  # seconds: --heartbeat-interval, --grace-period
 FAST = ("--heartbeat-interval", str(INTERVAL), "--grace-period", str(GRACE))
 BOUND = GRACE + 2 * INTERVAL  # a dead worker's claim is back in play within this
-MARGIN = 2.0  # a reaping worker's own trial in progress, this test's polling, 2 loaded cores
+# a reaping worker's own trial in progress, this test's polling, 2 loaded cores, other tests
+MARGIN = 2.0 * SHARING
 COMMON: dict[str, Any] = {
     "families": ["cosine"],
     "pruner": "none",

@@ -133,10 +133,11 @@ def test_the_schedule_free_snippet_builds_the_optimizer_it_was_found_with() -> N
     namespace: dict = {}
     exec(to_code(ScheduleFree(warmup=0.1), base_lr=0.4, optimizer="sgd"), namespace)
     model = torch.nn.Linear(3, 2)
-    optimizer = namespace["make_optimizer"](model.parameters())
+    optimizer = namespace["make_optimizer"](model)
     assert isinstance(optimizer, schedulefree.SGDScheduleFree)
-    assert optimizer.param_groups[0]["lr"] == pytest.approx(4.0)  # base LR / (1 - momentum)
+    assert optimizer.param_groups[0]["lr"] == 4.0  # base LR / (1 - momentum), rounded
     assert optimizer.param_groups[0]["momentum"] == 0.9
+    assert [g["weight_decay"] for g in optimizer.param_groups] == [5e-4, 0.0]  # spec default
     scheduler = namespace["make_scheduler"](optimizer, 20)
     optimizer.train()
     lrs = []
@@ -147,9 +148,10 @@ def test_the_schedule_free_snippet_builds_the_optimizer_it_was_found_with() -> N
         scheduler.step()
     assert lrs[:3] == pytest.approx([4 / 3, 8 / 3, 4.0]) and lrs[2:] == pytest.approx([4.0] * 18)
     adamw: dict = {}
-    exec(to_code(ScheduleFree(), base_lr=1e-3, optimizer="adamw"), adamw)
-    made = adamw["make_optimizer"](model.parameters())
+    exec(to_code(ScheduleFree(), base_lr=1e-3, optimizer="adamw", weight_decay=0.01), adamw)
+    made = adamw["make_optimizer"](model)
     assert isinstance(made, schedulefree.AdamWScheduleFree) and made.param_groups[0]["lr"] == 1e-3
+    assert made.param_groups[0]["weight_decay"] == 0.01
 
 
 def test_cuda_is_refused_where_there_is_none() -> None:

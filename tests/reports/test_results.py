@@ -7,10 +7,18 @@ import time
 
 import optuna
 import pytest
+import torch
 
 from schedsearch.core.formatting import format_best
 from schedsearch.core.records import TrialRecord
-from schedsearch.core.schedules import Constant, Cosine, OneCycle, ScheduleBase, Step
+from schedsearch.core.schedules import (
+    Constant,
+    Cosine,
+    OneCycle,
+    ScheduleBase,
+    ScheduleFree,
+    Step,
+)
 from schedsearch.core.spec import StudySpec
 from schedsearch.core.states import StudyStatus
 from schedsearch.reports.results import best_config, study_status
@@ -156,6 +164,38 @@ def test_best_config_of_sgd_names_its_momentum(store: Store) -> None:
         "nesterov": True,
     }
     assert "lr_scheduler.StepLR(" in best["code"] and "CosineAnnealingLR" not in best["code"]
+
+
+@pytest.mark.parametrize(("optimizer", "cls", "lr"), [("sgd", "SGD", 2.0), ("adamw", "AdamW", 0.2)])
+def test_best_config_of_schedule_free_names_the_optimizer_it_trained_with(
+    store: Store, optimizer: str, cls: str, lr: float
+) -> None:
+    """Its own class and LR (SGD's: the base LR / (1 - momentum)), and a snippet that builds
+    it with the study's weight decay on weights only."""
+    spec = StudySpec(
+        name=optimizer, families=["schedule_free"], optimizer=optimizer, weight_decay=1e-3
+    )
+    study = lifecycle.submit(store, spec)
+    add(store, study, ScheduleFree(), 0.9, base_lr=0.2)
+    best = best_config(store, study)
+    assert best is not None
+    momentum = {"momentum": 0.9} if optimizer == "sgd" else {}
+    assert best["optimizer"] == {
+        "name": optimizer,
+        "class": f"schedulefree.{cls}ScheduleFree",
+        "lr": pytest.approx(lr),
+        "weight_decay": 1e-3,
+        **momentum,
+        "warmup_steps": 0,
+    }
+    namespace: dict = {}
+    exec(compile(best["code"], "<best>", "exec"), namespace)
+    model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4))
+    built = namespace["make_optimizer"](model)
+    assert type(built).__name__ == f"{cls}ScheduleFree"
+    assert [g["weight_decay"] for g in built.param_groups] == [1e-3, 0.0]  # weights, the rest
+    assert [len(g["params"]) for g in built.param_groups] == [1, 3]
+    assert built.param_groups[0]["lr"] == pytest.approx(lr)
 
 
 def test_a_minimize_study_reports_its_lowest_value(store: Store) -> None:
