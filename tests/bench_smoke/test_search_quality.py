@@ -107,3 +107,25 @@ def test_a_tiny_run_end_to_end_reproduces_itself(tmp_path: Path) -> None:
     assert len(custom["goals"]) == 7
     assert (tmp_path / "sq_custom.png").exists()
     assert "| goal | value | target | met |" in done.stdout
+
+
+def test_compare_runs_pairs_seed_by_seed_and_refuses_runs_that_do_not_pair() -> None:
+    import compare_runs
+
+    task = {"name": "T1", "epochs": 4, "methods": ["default"]}
+
+    def run(commit: str, scores: list[float], seeds: list[int], epochs: int = 4) -> dict:
+        setup = {**task, "epochs": epochs}
+        per_seed = {"methods": {"default": {"per_seed": scores}}}
+        return {"commit": commit, "seeds": seeds, "tasks": {"T1": setup}, "T1": per_seed}
+
+    before = run("a", [0.90, 0.91, 0.92, 0.93], [0, 1, 2, 3])
+    after = run("b", [0.92, 0.92, 0.92, 0.95], [0, 1, 2, 3])
+    line = compare_runs.compare(before, after, "T1", "default")
+    assert "after - before +0.0125" in line and "wins/ties/losses 3/1/0, 4 seeds" in line
+    with pytest.raises(SystemExit, match="different seeds"):
+        compare_runs.compare(before, run("b", [0.9] * 4, [4, 5, 6, 7]), "T1", "default")
+    with pytest.raises(SystemExit, match="T1 differs"):
+        compare_runs.compare(before, run("b", [0.9] * 4, [0, 1, 2, 3], epochs=8), "T1", "default")
+    with pytest.raises(SystemExit, match="no T1/random"):
+        compare_runs.compare(before, after, "T1", "random")
