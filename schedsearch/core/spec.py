@@ -243,17 +243,9 @@ class StudySpec(BaseModel):
         overrides = _with_plateau_mode(self)
         base_lr = overrides.pop("base_lr", domain_json(DEFAULT_BASE_LR[self.optimizer]))
         raw = {"base_lr": base_lr, "params": overrides}
-        if self.families is not None:
-            raw["families"] = self.families
-        elif self.trainer == "external":  # "all" that the caller's loop can run
-            raw["families"] = [name for name, cls in FAMILIES.items() if not cls.swaps_optimizer]
-        if self.trainer == "external":
-            for i, name in enumerate(self.families or ()):
-                if name in FAMILIES and FAMILIES[name].swaps_optimizer:
-                    raise ValueError(
-                        f"families[{i}]: {name} trains with its own optimizer, which only the "
-                        "built-in trainer sets up (trainer: builtin)"
-                    )
+        families = _families(self)
+        if families is not None:
+            raw["families"] = families
         try:
             return SearchSpace.model_validate(raw)
         except ValidationError as exc:
@@ -280,6 +272,23 @@ def _with_plateau_mode(spec: StudySpec) -> dict[str, Any]:
         if isinstance(plateau, dict):  # anything else is refused as it is
             overrides["plateau"] = {"mode": "min", **plateau}
     return overrides
+
+
+def _families(spec: StudySpec) -> list[str] | None:
+    """The families to search (None: all). A study trained in the caller's loop cannot run one
+    that swaps the optimizer (the optimizer is the caller's): "all" leaves those out there, and
+    naming one is refused with its field."""
+    if spec.trainer != "external":
+        return spec.families
+    if spec.families is None:
+        return [name for name, cls in FAMILIES.items() if not cls.swaps_optimizer]
+    for i, name in enumerate(spec.families):
+        if name in FAMILIES and FAMILIES[name].swaps_optimizer:
+            raise ValueError(
+                f"families[{i}]: {name} trains with its own optimizer, which only the built-in "
+                "trainer sets up (trainer: builtin)"
+            )
+    return spec.families
 
 
 def _trained_elsewhere(spec: StudySpec) -> StudySpec:
