@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import secrets
 from collections.abc import Iterator
@@ -25,6 +26,25 @@ def _pg_admin() -> psycopg.Connection:
             "at one",
             returncode=2,
         )
+
+
+@pytest.fixture(autouse=True)
+def _server_alone(request: pytest.FixtureRequest, worker_id: str) -> Iterator[None]:
+    """A test marked ``alone`` (it restarts the PostgreSQL server every test shares) runs while
+    no other xdist process is inside a test; the others wait for it. A readers-writer lock over
+    two files (flock): the gate keeps new tests out while the ``alone`` test waits for the test
+    in progress to end, so it is never starved."""
+    if worker_id == "master":  # one process: nothing runs beside it
+        yield
+        return
+    root = request.getfixturevalue("tmp_path_factory").getbasetemp().parent
+    alone = request.node.get_closest_marker("alone") is not None
+    with open(root / "alone.gate", "a") as gate, open(root / "alone.lock", "a") as lock:
+        fcntl.flock(gate, fcntl.LOCK_EX)
+        fcntl.flock(lock, fcntl.LOCK_EX if alone else fcntl.LOCK_SH)
+        if not alone:
+            fcntl.flock(gate, fcntl.LOCK_UN)
+        yield  # the files close (and unlock) when the test is over
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

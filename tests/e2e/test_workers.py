@@ -139,6 +139,7 @@ def _restart_postgres() -> None:
     not (shutil.which("pg_ctlcluster") and os.path.isdir("/etc/postgresql") and os.geteuid() == 0),
     reason="needs the local PostgreSQL cluster",
 )
+@pytest.mark.alone  # the restart cuts every connection, the other tests' too
 def test_workers_ride_out_a_postgres_restart(pg_url: str) -> None:
     store = Store(pg_url)
     new_study(store, "restart", n_trials=30, epochs=2, pruner="none")
