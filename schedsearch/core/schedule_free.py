@@ -18,7 +18,7 @@ The base LR keeps one meaning across families, so that one sampled ``base_lr`` a
 test serve them all: SGD with momentum ``m`` moves about ``lr / (1 - m)`` per unit gradient,
 schedule-free SGD's base sequence ``lr``; so its optimizer gets ``base_lr / (1 - m)`` (10x at
 0.9, the low end of the package's "10x-50x larger than classical rates"; measured on digits:
-LR 0.3 -> 0.62 validation accuracy in 4 epochs, 3 -> 0.96). AdamW's steps are normalised:
+optimizer LR 0.3 -> 0.62 validation accuracy in 4 epochs, 3 -> 0.96). AdamW's steps are normalised:
 its schedule-free form takes the base LR as it is (the package: "1x-10x").
 """
 
