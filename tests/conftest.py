@@ -29,7 +29,9 @@ def _pg_admin() -> psycopg.Connection:
 
 
 @pytest.fixture(autouse=True)
-def _server_alone(request: pytest.FixtureRequest, worker_id: str) -> Iterator[None]:
+def _server_alone(
+    request: pytest.FixtureRequest, worker_id: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[None]:
     """A test marked ``alone`` (it restarts the PostgreSQL server every test shares) runs while
     no other xdist process is inside a test; the others wait for it. A readers-writer lock over
     two files (flock): the gate keeps new tests out while the ``alone`` test waits for the test
@@ -37,7 +39,7 @@ def _server_alone(request: pytest.FixtureRequest, worker_id: str) -> Iterator[No
     if worker_id == "master":  # one process: nothing runs beside it
         yield
         return
-    root = request.getfixturevalue("tmp_path_factory").getbasetemp().parent
+    root = tmp_path_factory.getbasetemp().parent  # shared by every xdist process
     alone = request.node.get_closest_marker("alone") is not None
     with open(root / "alone.gate", "a") as gate, open(root / "alone.lock", "a") as lock:
         fcntl.flock(gate, fcntl.LOCK_EX)

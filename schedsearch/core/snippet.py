@@ -93,7 +93,7 @@ def to_code(
                 else f"\n\n    lr is the base LR found ({lr:.6g}) / (1 - momentum): schedule-free "
                 "SGD's steps\n    lack momentum's 1 / (1 - momentum) gain."
             ),
-            name=kind.upper() if kind == "sgd" else "AdamW",
+            name=optimizer_class(kind).removesuffix("ScheduleFree"),
             cls=optimizer_class(kind),
             momentum="" if kind == "adamw" else f"momentum={MOMENTUM!r}, ",
         )
