@@ -6,6 +6,9 @@ pairs are paired); usually the "before" run is the previous commit's checkout ru
 the wins, by ``stats.paired`` (the benchmark's own statistics).
 
     python bench/compare_runs.py BEFORE.json AFTER.json [--task T1] [--method default]
+
+Runs over other seeds of the same task pool: ``BEFORE1.json,BEFORE2.json AFTER1.json,AFTER2.json``
+(a seed in two runs of one side is refused).
 """
 
 from __future__ import annotations
@@ -40,14 +43,43 @@ def compare(before: dict, after: dict, task: str, method: str) -> str:
     )
 
 
+def pooled(paths: list[Path]) -> dict:
+    """Several runs of one side as one: seeds and per-seed figures concatenated per task and
+    method (a task's setup and the commit must agree; a seed may appear once)."""
+    runs = [json.loads(path.read_text()) for path in paths]
+    first = runs[0]
+    seeds = [seed for run in runs for seed in run["seeds"]]
+    if len(set(seeds)) != len(seeds):
+        raise SystemExit("compare_runs: a seed appears in two runs of one side")
+    merged = {**first, "seeds": seeds}
+    for task in first["tasks"]:
+        for run in runs[1:]:
+            if task not in run or run["commit"] != first["commit"]:
+                raise SystemExit(f"compare_runs: {task} is not in every run, or commits differ")
+        merged[task] = {
+            "methods": {
+                method: {
+                    "per_seed": [
+                        x for run in runs for x in run[task]["methods"][method]["per_seed"]
+                    ]
+                }
+                for method in first[task]["methods"]
+                if all(method in run[task]["methods"] for run in runs)
+            }
+        }
+    return merged
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("before", type=Path)
-    parser.add_argument("after", type=Path)
+    parser.add_argument("before", help="a run's JSON, or several (comma-separated) to pool")
+    parser.add_argument("after", help="the same, after the change")
     parser.add_argument("--task", help="default: every task in both runs")
     parser.add_argument("--method", default="default")
     args = parser.parse_args()
-    before, after = (json.loads(path.read_text()) for path in (args.before, args.after))
+    before, after = (
+        pooled([Path(p) for p in side.split(",")]) for side in (args.before, args.after)
+    )
     tasks = [args.task] if args.task else [t for t in after["tasks"] if t in before["tasks"]]
     for task in tasks:
         print(compare(before, after, task, args.method))
