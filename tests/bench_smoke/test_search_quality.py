@@ -129,3 +129,29 @@ def test_compare_runs_pairs_seed_by_seed_and_refuses_runs_that_do_not_pair() -> 
         compare_runs.compare(before, run("b", [0.9] * 4, [0, 1, 2, 3], epochs=8), "T1", "default")
     with pytest.raises(SystemExit, match="no T1/random"):
         compare_runs.compare(before, after, "T1", "random")
+
+
+def test_compare_runs_pools_runs_over_other_seeds(tmp_path: Path) -> None:
+    import compare_runs
+
+    def write(name: str, commit: str, scores: list[float], seeds: list[int]) -> Path:
+        run = {
+            "commit": commit,
+            "seeds": seeds,
+            "tasks": {"T2": {"name": "T2", "epochs": 25}},
+            "T2": {"methods": {"default": {"per_seed": scores}}},
+        }
+        path = tmp_path / f"{name}.json"
+        path.write_text(json.dumps(run))
+        return path
+
+    b1, b2 = write("b1", "a", [0.90, 0.91], [0, 1]), write("b2", "a", [0.92, 0.93], [2, 3])
+    a1, a2 = write("a1", "b", [0.92, 0.92], [0, 1]), write("a2", "b", [0.92, 0.95], [2, 3])
+    before, after = compare_runs.pooled([b1, b2]), compare_runs.pooled([a1, a2])
+    assert before["seeds"] == [0, 1, 2, 3]
+    line = compare_runs.compare(before, after, "T2", "default")
+    assert "after - before +0.0125" in line and "3/1/0, 4 seeds" in line
+    with pytest.raises(SystemExit, match="a seed appears in two runs"):
+        compare_runs.pooled([b1, b1])
+    with pytest.raises(SystemExit, match="commits differ"):
+        compare_runs.pooled([b1, a2])
