@@ -56,6 +56,8 @@ def pooled(paths: list[Path]) -> dict:
         for run in runs[1:]:
             if task not in run or run["commit"] != first["commit"]:
                 raise SystemExit(f"compare_runs: {task} is not in every run, or commits differ")
+            if run["tasks"][task] != first["tasks"][task]:
+                raise SystemExit(f"compare_runs: {task} differs between the runs of one side")
         merged[task] = {
             "methods": {
                 method: {

@@ -106,7 +106,7 @@ def best_config(store: Store, study: StudyInfo) -> dict[str, Any] | None:
         runs = {"mean": top["mean"], "std": top["std"], "n": len(top["values"])}
     else:
         try:
-            best = store.trials.optuna_study(study).best_trial  # one indexed query, not a scan
+            best = store.trials.optuna_study(study).best_trial  # one query (sorted in SQL)
         except ValueError:
             return None
         record = TrialRecord.of(best.user_attrs)

@@ -10,11 +10,12 @@ import hashlib
 from collections.abc import Callable
 
 import optuna
+from optuna.trial import FrozenTrial
 
 from schedsearch.core.space import SearchSpace
 from schedsearch.core.spec import StudySpec
 from schedsearch.search.plan import Plan
-from schedsearch.search.prior import PriorSampler, folklore_prior
+from schedsearch.search.prior import PriorSampler, best_trial, folklore_prior
 from schedsearch.search.pruners import (
     DecayAwarePruner,
     FidelityPruner,
@@ -41,10 +42,12 @@ def make_sampler(
     space: SearchSpace | None = None,
     lr_centre: float | None = None,
     finished: Callable[[optuna.Study], int] | None = None,
+    incumbent: Callable[[optuna.Study], FrozenTrial | None] = best_trial,
 ) -> optuna.samplers.BaseSampler:
     """TPE (or random), under the folklore prior when the spec asks for it. ``space``: the
     space the trials sample (the range test may have centred its base LR on ``lr_centre``);
-    ``finished``: how the prior counts the finished trials (``store.peers.finished``)."""
+    ``finished`` and ``incumbent``: how the prior counts the finished trials and finds the
+    best one (``store.peers.finished`` and ``.best``)."""
     base = _base_sampler(spec, worker)
     if not spec.prior:
         return base
@@ -52,7 +55,7 @@ def make_sampler(
         draw = folklore_prior(space or spec.search_space(), lr_centre, spec.optimizer)
     except ValueError:  # no recipe's family is searched: the prior has nothing to say
         return base
-    return PriorSampler(base, draw, seed=spec.seed, finished=finished)
+    return PriorSampler(base, draw, seed=spec.seed, finished=finished, incumbent=incumbent)
 
 
 def study_handle(store: Store, study: StudyInfo, worker: int, plan: Plan) -> optuna.Study:
@@ -60,7 +63,9 @@ def study_handle(store: Store, study: StudyInfo, worker: int, plan: Plan) -> opt
     seed, over the plan's space) and pruner, both reading the study through ``store.peers``
     where they only need trial values (a list through Optuna re-reads every running trial)."""
     peers = store.peers
-    sampler = make_sampler(study.spec, worker, plan.space, plan.lr_centre, peers.finished)
+    sampler = make_sampler(
+        study.spec, worker, plan.space, plan.lr_centre, peers.finished, peers.best
+    )
     pruner = make_pruner(study.spec, peers.of)
     return store.trials.optuna_study(study, sampler=sampler, pruner=pruner)
 

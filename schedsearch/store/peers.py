@@ -12,6 +12,7 @@ it (``tests/store/test_peers.py``).
 
 from __future__ import annotations
 
+import math
 import threading
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -20,7 +21,8 @@ from dataclasses import dataclass, field
 import optuna
 import sqlalchemy as sa
 from optuna.storages._rdb import models
-from optuna.trial import TrialState
+from optuna.study import StudyDirection
+from optuna.trial import FrozenTrial, TrialState
 
 from schedsearch.store.database import Database
 
@@ -46,6 +48,19 @@ class _Known:
     finished: dict[int, Peer] = field(default_factory=dict)  # by trial id: final
     unfinished: set[int] = field(default_factory=set)  # ids to read again next time
     seen_up_to: int = -1  # every trial id up to this one was read at least once
+    # The best COMPLETE trial either way, as (value, number, trial id): kept as trials finish,
+    # so finding it costs nothing as the study grows. Ties: the lower number.
+    highest: tuple[float, int, int] | None = None
+    lowest: tuple[float, int, int] | None = None
+
+    def add_complete(self, trial_id: int, peer: Peer) -> None:
+        if peer.value is None or math.isnan(peer.value):
+            return
+        entry = (peer.value, peer.number, trial_id)
+        if self.highest is None or (-entry[0], entry[1]) < (-self.highest[0], self.highest[1]):
+            self.highest = entry
+        if self.lowest is None or entry[:2] < self.lowest[:2]:
+            self.lowest = entry
 
 
 class Peers:
@@ -64,6 +79,16 @@ class Peers:
         """How many of the study's trials are COMPLETE or PRUNED (the prior's evidence)."""
         return sum(peer.state in _RANKED for peer in self._current(study._study_id))
 
+    def best(self, study: optuna.Study) -> FrozenTrial | None:
+        """The study's best COMPLETE trial (ties: the first by number), or None before one: the
+        prior's incumbent. Kept as trials finish, then read in full from the study's cached
+        storage; Optuna's ``get_best_trial`` sorts every complete trial in SQL on each call."""
+        self._current(study._study_id)  # up to date
+        with self._lock:
+            known = self._known[study._study_id]
+            best = known.highest if study.direction == StudyDirection.MAXIMIZE else known.lowest
+        return None if best is None else study._storage.get_trial(best[2])
+
     def _current(self, optuna_study_id: int) -> list[Peer]:
         """Every trial of the study as it is now, in no particular order."""
         with self._lock:
@@ -75,6 +100,8 @@ class Peers:
             for trial_id, peer in current.items():
                 known.seen_up_to = max(known.seen_up_to, trial_id)
                 if peer.state.is_finished():
+                    if peer.state == TrialState.COMPLETE and trial_id not in known.finished:
+                        known.add_complete(trial_id, peer)
                     known.finished[trial_id] = peer
                     known.unfinished.discard(trial_id)
                 else:

@@ -134,11 +134,13 @@ def test_compare_runs_pairs_seed_by_seed_and_refuses_runs_that_do_not_pair() -> 
 def test_compare_runs_pools_runs_over_other_seeds(tmp_path: Path) -> None:
     import compare_runs
 
-    def write(name: str, commit: str, scores: list[float], seeds: list[int]) -> Path:
+    def write(
+        name: str, commit: str, scores: list[float], seeds: list[int], epochs: int = 25
+    ) -> Path:
         run = {
             "commit": commit,
             "seeds": seeds,
-            "tasks": {"T2": {"name": "T2", "epochs": 25}},
+            "tasks": {"T2": {"name": "T2", "epochs": epochs}},
             "T2": {"methods": {"default": {"per_seed": scores}}},
         }
         path = tmp_path / f"{name}.json"
@@ -155,3 +157,6 @@ def test_compare_runs_pools_runs_over_other_seeds(tmp_path: Path) -> None:
         compare_runs.pooled([b1, b1])
     with pytest.raises(SystemExit, match="commits differ"):
         compare_runs.pooled([b1, a2])
+    other_task = write("b3", "a", [0.9, 0.9], [4, 5], epochs=8)
+    with pytest.raises(SystemExit, match="T2 differs between the runs of one side"):
+        compare_runs.pooled([b1, other_task])

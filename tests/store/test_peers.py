@@ -77,3 +77,44 @@ def test_many_unfinished_trials_are_read_as_a_range_not_a_list(db_url: str, monk
     other.tell(running[1].number, 0.9)  # another process finishes one in the middle
     running[2].report(0.4, 2)
     assert fields(ours.peers.of(mine)) == fields(other.get_trials())
+
+
+def test_best_is_optunas_best_trial_with_ties_to_the_first(db_url: str) -> None:
+    """The prior's incumbent: the best COMPLETE trial either way, kept as trials finish (ties:
+    the lower number, where SQL's order among equal values is undefined); another process's
+    trial counts at the next call."""
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    ours, theirs = Store(db_url), Store(db_url)
+    study = ours.studies.create(StudySpec(name="best", n_trials=20, epochs=4))
+    mine, other = ours.trials.optuna_study(study), theirs.trials.optuna_study(study)
+    assert ours.peers.best(mine) is None  # nothing complete yet
+    pruned = mine.ask({"x": optuna.distributions.FloatDistribution(0, 1)})
+    pruned.report(0.99, 1)
+    mine.tell(pruned, state=TrialState.PRUNED)
+    assert ours.peers.best(mine) is None  # a pruned trial is no incumbent
+    for value in (0.5, 0.8, 0.8, 0.7):
+        mine.tell(mine.ask({"x": optuna.distributions.FloatDistribution(0, 1)}), value)
+    best = ours.peers.best(mine)
+    assert best is not None and (best.number, best.value) == (2, 0.8)  # the first of the tie
+    assert "x" in best.params  # read in full
+    assert best.value == mine.best_value
+    other.tell(other.ask(), 0.9)  # another process
+    best = ours.peers.best(mine)
+    assert best is not None and (best.number, best.value) == (5, 0.9)
+
+
+def test_best_of_a_minimising_study_is_its_lowest(db_url: str) -> None:
+    store = Store(db_url)
+    spec = StudySpec(
+        name="lowest",
+        n_trials=20,
+        epochs=4,
+        trainer="external",
+        metric="val_loss",
+        direction="minimize",
+    )
+    handle = store.trials.optuna_study(store.studies.create(spec))
+    for value in (0.5, 0.2, 0.7):
+        handle.tell(handle.ask(), value)
+    best = store.peers.best(handle)
+    assert best is not None and (best.number, best.value) == (1, 0.2)
