@@ -51,11 +51,13 @@ def pooled(paths: list[Path]) -> dict:
     seeds = [seed for run in runs for seed in run["seeds"]]
     if len(set(seeds)) != len(seeds):
         raise SystemExit("compare_runs: a seed appears in two runs of one side")
+    if any(run["commit"] != first["commit"] for run in runs):
+        raise SystemExit("compare_runs: the runs of one side are of different commits")
     merged = {**first, "seeds": seeds}
     for task in first["tasks"]:
         for run in runs[1:]:
-            if task not in run or run["commit"] != first["commit"]:
-                raise SystemExit(f"compare_runs: {task} is not in every run, or commits differ")
+            if task not in run:
+                raise SystemExit(f"compare_runs: {task} is not in every run of one side")
             if run["tasks"][task] != first["tasks"][task]:
                 raise SystemExit(f"compare_runs: {task} differs between the runs of one side")
         merged[task] = {

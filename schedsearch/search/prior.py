@@ -88,8 +88,9 @@ def _rng(seed: int, number: int, stream: int = 0) -> np.random.RandomState:
 
 
 def best_trial(study: Study) -> FrozenTrial | None:
-    """The whole study's best complete trial (one query: the storage orders by value), or None
-    before there is one."""
+    """The whole study's best complete trial, or None before there is one: Optuna's own
+    lookup, which on a database sorts the complete trials on every call (the product passes
+    ``store.peers.best`` instead)."""
     try:
         return study._storage.get_best_trial(study._study_id)
     except (ValueError, RuntimeError):  # nothing complete yet; several objectives

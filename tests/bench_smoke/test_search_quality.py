@@ -155,7 +155,7 @@ def test_compare_runs_pools_runs_over_other_seeds(tmp_path: Path) -> None:
     assert "after - before +0.0125" in line and "3/1/0, 4 seeds" in line
     with pytest.raises(SystemExit, match="a seed appears in two runs"):
         compare_runs.pooled([b1, b1])
-    with pytest.raises(SystemExit, match="commits differ"):
+    with pytest.raises(SystemExit, match="of different commits"):
         compare_runs.pooled([b1, a2])
     other_task = write("b3", "a", [0.9, 0.9], [4, 5], epochs=8)
     with pytest.raises(SystemExit, match="T2 differs between the runs of one side"):
