@@ -33,11 +33,6 @@ OLD_DEFAULTS: dict[str, Any] = {
 }
 MAX_TRIALS = 100_000
 RERUN_SHARE = 0.25  # of a budget, at most, for the re-runs when the spec leaves top k to it
-# ... except the smallest set that can change the pick (the top config and one more), which
-# may take up to a third: re-runs rarely pick better among good configs, but they catch a top
-# config that was a lucky run of an unstable one (bench/rerun_value.py), and a small budget's
-# few trials are the likeliest to crown such a one.
-INSURANCE_SHARE = 1 / 3
 # "All families" of a spec stored before a family was added: a study's categorical choice of
 # family cannot grow mid-study (Optuna refuses a dynamic value space). Specs stored since
 # name their families (``stored_form``).
@@ -259,16 +254,12 @@ class StudySpec(BaseModel):
 
 def _rerun_top_k_within_budget(spec: StudySpec) -> int:
     """The default top k under a budget: as many as let the re-runs (k + 1 configs, each
-    ``rerun_seeds`` times) take at most RERUN_SHARE of it, up to the default, and at least 1
-    where two configs fit in INSURANCE_SHARE; 0 (no re-runs) below that: a budget too small
-    for the insurance is better spent searching."""
+    ``rerun_seeds`` times) take at most RERUN_SHARE of it, up to the default; 0 (no re-runs)
+    when not even one fits. A small budget is better spent searching."""
     assert spec.budget_epochs is not None
     if spec.trainer == "external":
         return 0
-    per_config = spec.rerun_seeds * spec.epochs
-    configs = int(RERUN_SHARE * spec.budget_epochs / per_config)
-    if configs < 2 and 2 * per_config <= INSURANCE_SHARE * spec.budget_epochs + 1e-9:
-        configs = 2
+    configs = int(RERUN_SHARE * spec.budget_epochs / (spec.rerun_seeds * spec.epochs))
     return max(0, min(spec.rerun_top_k, configs - 1))
 
 

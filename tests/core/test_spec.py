@@ -129,9 +129,7 @@ def test_budget_reserves_the_reruns_and_gives_the_rest_to_the_search() -> None:
     # top k left to the budget: re-runs take at most a quarter of it (RERUN_SHARE)
     assert StudySpec(epochs=5, budget_epochs=100).rerun_top_k == 1  # 2 configs x 2 x 5 = 20
     assert StudySpec(epochs=4, budget_epochs=96).rerun_top_k == 2  # 3 x 2 x 4 = 24
-    # ... but the insurance (the top config and one more) may take a third (INSURANCE_SHARE)
-    assert StudySpec(epochs=4, budget_epochs=48).rerun_top_k == 1  # 2 x 2 x 4 = 16 = 48 / 3
-    assert StudySpec(epochs=4, budget_epochs=47).rerun_top_k == 0  # not even that fits
+    assert StudySpec(epochs=4, budget_epochs=48).rerun_top_k == 0  # not even 2 configs fit
     assert StudySpec(epochs=5, budget_epochs=100, rerun_top_k=0).rerun_epochs() == 0
     assert StudySpec(epochs=5, budget_epochs=100, rerun_top_k=0).search_budget() == 100
     assert StudySpec(epochs=3, budget_epochs=200, rerun_seeds=4).rerun_epochs() == 3 * 4 * 3
