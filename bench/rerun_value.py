@@ -69,14 +69,19 @@ def study(job: tuple[str, int, str]) -> tuple[str, int, list[dict[str, Any]]]:
 
 
 def picks(candidates: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """The k2, k1 and k0 picks among one study's candidates (see the module docstring)."""
+    """The k2, k1 and k0 picks among one study's candidates (see the module docstring), in a
+    maximising study whose re-runs all finished (as every study here is)."""
+    assert all(c["mean"] is not None for c in candidates), "a re-run did not finish"
     # The study's order: search value, ties to the lower trial number (``rerun.start``).
     ranked = sorted(candidates, key=lambda c: (-c["search_value"], c["trial_number"]))
-    top = ranked[0]
-    more = ranked[1] if top["recipe"] else next((c for c in ranked[1:] if c["recipe"]), ranked[1])
+    top, rest = ranked[0], ranked[1:]
+    # The one more: the next best when the top is a recipe, else the best recipe (none if the
+    # study ran none: then k1 re-runs the top config alone).
+    more = rest[0] if top["recipe"] and rest else next((c for c in rest if c["recipe"]), None)
+    better = more is not None and more["mean"] > top["mean"]  # ties: the top, queued first
     return {
         "k2": candidates[0],  # ranked by the product (``rerun.rank``): its pick
-        "k1": more if more["mean"] > top["mean"] else top,  # ties: queue order, the top first
+        "k1": more if better else top,
         "k0": top,
     }
 

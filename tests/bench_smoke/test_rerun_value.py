@@ -70,18 +70,32 @@ def test_k1_counterfactual_is_what_rerun_top_k_1_queues(tmp_path: Path, case: st
     finally:
         store.close()
     assert len(k2) == 3 and len(k1) == 2
-    # The k = 2 phase's candidates as its summary lists them, with re-run means that make the
-    # one more the best (so k1 must pick it) and then the worst (so k1 keeps the top).
-    for more_wins in (True, False):
+    # The k = 2 phase's candidates, with re-run means that make the one more the best (k1 must
+    # pick it), the worst, or level with the top (k1 keeps the top: it was queued first).
+    for more_mean, k1_pick in ((1.0, k1[1]), (0.0, k1[0]), (0.5, k1[0])):
         candidates = [
             {
                 "trial_number": number,
                 "search_value": trials[number][2],
                 "recipe": recipe_of(trials[number][0]),
-                "mean": (1.0 if more_wins else 0.0) if number == k1[1] else 0.5,
+                "mean": more_mean if number == k1[1] else 0.5,
             }
             for number in k2
         ]
         picks = rerun_value.picks(candidates)
         assert picks["k0"]["trial_number"] == k1[0]  # the search's top config
-        assert picks["k1"]["trial_number"] == (k1[1] if more_wins else k1[0])
+        assert picks["k1"]["trial_number"] == k1_pick
+
+
+def test_k1_without_a_recipe_re_runs_the_top_config_alone(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'studies.db'}")
+    try:
+        trials: Trials = [(NOT_A_RECIPE, 0.05, 0.80), (Exponential(), 0.1, 0.90)]
+        assert _phase(store, "k1", 1, trials) == [1]  # no recipe ran: no one more
+    finally:
+        store.close()
+    candidates = [
+        {"trial_number": 1, "search_value": 0.90, "recipe": None, "mean": 0.5},
+        {"trial_number": 0, "search_value": 0.80, "recipe": None, "mean": 0.9},
+    ]
+    assert rerun_value.picks(candidates)["k1"]["trial_number"] == 1
