@@ -61,15 +61,23 @@ def test_a_worker_started_before_its_database_serves_it_once_it_appears() -> Non
         text=True,
     )
     try:
-        time.sleep(5)  # past its first attempts
+        # The database appears only once the worker has found it missing and said it retries
+        # (a fixed sleep raced a worker slow to start on a loaded machine).
+        seen: list[str] = []
+        assert worker.stdout is not None
+        while not any("retrying in" in line for line in seen):
+            line = worker.stdout.readline()
+            assert line, "the worker exited before retrying:\n" + "".join(seen)
+            seen.append(line)
         with _pg_admin() as admin:
             admin.execute(f'CREATE DATABASE "{name}"')
         spec = StudySpec(name="late", epochs=1, n_trials=2, lr_range_test=False, rerun_top_k=0)
         store = Store(url)
         store.studies.create(spec)
-        out, _ = worker.communicate(timeout=120)
+        rest, _ = worker.communicate(timeout=120)
+        out = "".join(seen) + rest
         assert worker.returncode == 0, out
-        assert "retrying in" in out and "Traceback" not in out
+        assert "Traceback" not in out
         assert store.studies.get("late").status == "completed"
         store.close()
     finally:
