@@ -63,7 +63,11 @@ def study(job: tuple[str, int, str]) -> tuple[str, int, list[dict[str, Any]]]:
     spec = task.spec(seed, f"rerun-value-{name}-{seed}", budget_epochs=task.budget)
     url = f"sqlite:///{folder}/{spec.name}.db"
     info = run_study(spec, url, device="cpu", progress=False)
-    choice = best_config(Store(url), info)
+    store = Store(url)  # a pool process runs many studies: each store is closed after
+    try:
+        choice = best_config(store, info)
+    finally:
+        store.close()
     assert choice is not None and choice["rerun"] is not None, f"{spec.name}: no re-run phase"
     return name, seed, choice["rerun"]["candidates"]
 
@@ -91,7 +95,8 @@ def report(found: dict[str, dict[int, list[dict[str, Any]]]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, by_seed in found.items():
         seeds = sorted(by_seed)
-        tests = {p: [picks(by_seed[s])[p]["test_mean"] for s in seeds] for p in PICKS}
+        chosen = [picks(by_seed[s]) for s in seeds]  # once per seed
+        tests = {p: [c[p]["test_mean"] for c in chosen] for p in PICKS}
         within = [c["std"] for s in seeds for c in by_seed[s] if c["std"] is not None]
         out[name] = {
             "seeds": seeds,
