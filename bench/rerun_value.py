@@ -121,10 +121,11 @@ def markdown(figures: dict[str, Any]) -> str:
         mean = task["mean"]
         for pair, p in task["paired"].items():
             low, high = p["ci95"]
+            interval = "n/a (one seed)" if low is None else f"[{low:+.4f}, {high:+.4f}]"
             largest = max(p["per_seed"], key=abs)
             lines.append(
                 f"| {name} | {p['n']} | {mean['k2']:.4f} | {mean['k1']:.4f} | {mean['k0']:.4f} "
-                f"| {pair} | {p['mean']:+.4f} | [{low:+.4f}, {high:+.4f}] "
+                f"| {pair} | {p['mean']:+.4f} | {interval} "
                 f"| {p['wins']}/{p['ties']}/{p['losses']} | {largest:+.4f} |"
             )
     return "\n".join(lines)
