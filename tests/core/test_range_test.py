@@ -16,14 +16,15 @@ LRS = [1e-4 * 1e5 ** (i / (N - 1)) for i in range(N)]  # SGD's default sweep: 20
 GRID = 5 / (N - 1)  # one step, in decades
 
 
-def curve(centre: float, spike: bool = False) -> list[float]:
-    """ln(10) falling by 2 around ``centre`` (a quarter-decade wide), then diverging past LR 1;
-    with ``spike``, the divergence jumps up and falls back (BatchNorm nets do), a descent far
-    steeper than the real one that must not count."""
+def curve(centre: float, spike: bool = False, drop: float = 2.0) -> list[float]:
+    """ln(10) falling by ``drop`` around ``centre`` (a quarter-decade wide), then diverging past
+    LR 1; with ``spike``, the divergence jumps up and falls back (BatchNorm nets do), a descent
+    far steeper than the real one that must not count."""
     losses = []
     for lr in LRS:
         x = math.log10(lr)
-        loss = 2.3 - 2.0 / (1.0 + math.exp(-(x - math.log10(centre)) / 0.25)) + 0.05 * 10 ** (3 * x)
+        fall = drop / (1.0 + math.exp(-(x - math.log10(centre)) / 0.25))
+        loss = 2.3 - fall + 0.05 * 10 ** (3 * x)
         if spike and x > 0.3:
             loss = 2.3 + 6.0 * math.exp(-(((x - 0.6) / 0.1) ** 2))
         losses.append(loss)
@@ -43,6 +44,28 @@ def test_the_diverging_tail_after_the_minimum_is_ignored() -> None:
     losses = curve(0.05, spike=True)
     assert max(losses) > 8.0 and losses.index(max(losses)) > losses.index(min(losses))
     assert decades(steepest(LRS, losses), 0.05) <= GRID / 2
+
+
+def dipped(centre: float, depth: float) -> list[float]:
+    """A shallow descent (0.4, as a noisy-label task's first 100 steps show) around ``centre``,
+    then a narrow dip of ``depth`` at LR 0.8 that holds the minimum: noise that a real curve
+    shows where the descent flattens out."""
+    return [
+        loss - depth * math.exp(-(((math.log10(lr) + 0.1) / 0.05) ** 2))
+        for lr, loss in zip(LRS, curve(centre, drop=0.4), strict=True)
+    ]
+
+
+@pytest.mark.parametrize("centre", [0.01, 0.05])
+def test_the_dip_into_the_minimum_is_not_the_steepest_point(centre: float) -> None:
+    """Only central slopes count: one clipped at the minimum read the dip into it (the whole
+    reading jumped to the minimum's LR, a decade or two off)."""
+    losses = dipped(centre, 0.15)
+    lowest = LRS[losses.index(min(losses))]
+    assert decades(lowest, centre) > 1.0
+    assert decades(steepest(LRS, losses), centre) <= GRID / 2
+    for depth in (0.2, 0.3, 0.5):  # a dip deeper than the descent: read on its flank, at worst
+        assert steepest(LRS, dipped(centre, depth)) < lowest
 
 
 @pytest.mark.parametrize("seed", range(5))
