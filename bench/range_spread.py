@@ -70,6 +70,7 @@ def job(task: Task, seed: int) -> dict[str, float]:
 
 
 def spread(suggestions: list[float]) -> dict[str, Any]:
+    """One task's readings, summarised in log space (where the search range is centred)."""
     logs = [math.log10(s) for s in suggestions]
     middle = statistics.median(logs)
     return {
