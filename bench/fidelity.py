@@ -27,7 +27,7 @@ from schedsearch.core.space import suggest
 from schedsearch.engine.train import TrainConfig, train
 
 from common import header
-from search_quality import Task
+from quality_tasks import Task
 
 
 def curves(args: argparse.Namespace, seed: int) -> list[list[float]]:

@@ -30,7 +30,7 @@ from schedsearch.engine.range_test import lr_range_test
 from schedsearch.engine.train import train
 
 from common import commit, header, machine
-from search_quality import Task
+from quality_tasks import Task
 
 MULTIPLIERS = (1 / 100, 1 / 30, 1 / 10, 1 / 3, 1.0, 3.0, 10.0)
 RECIPES: dict[str, ScheduleBase] = {

@@ -31,7 +31,7 @@ from schedsearch.engine.range_test import lr_range_test
 
 from common import commit, header, machine
 from lr_placement import TASKS as UNSEEN
-from search_quality import PRESETS, Task
+from quality_tasks import PRESETS, Task
 
 TASKS: tuple[Task, ...] = (PRESETS["T1"], PRESETS["T2"], *UNSEEN)
 

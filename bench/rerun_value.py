@@ -35,8 +35,8 @@ from typing import Any
 
 import stats
 
-from common import commit, header, machine
-from search_quality import ROOT, Task
+from common import ROOT, commit, header, machine
+from quality_tasks import Task
 
 # Tasks the search-quality benchmark does not run: label noise and horizons between and beside
 # its T1 (clean, 4 epochs) and T2 (40% noise, 25 epochs).

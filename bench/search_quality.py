@@ -52,14 +52,12 @@ seeds all it uses; results are keyed, never positional).
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import multiprocessing
 import statistics
 import sys
 import tempfile
 import time
-import warnings
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
@@ -70,341 +68,32 @@ from typing import Any
 import stats
 import torch
 
-from schedsearch.core.folklore import RECIPES, USUAL_LR, folklore
-from schedsearch.core.records import TrialRecord
-from schedsearch.core.schedule_free import optimizer_lr
-from schedsearch.core.schedules import FAMILIES, ScheduleBase, ScheduleFree, parse_schedule
-from schedsearch.core.space import DEFAULTS
-from schedsearch.core.spec import StudySpec
-from schedsearch.engine.data import TensorData, load_dataset
-from schedsearch.engine.train import TrainConfig, evaluate, train
+from schedsearch.core.folklore import USUAL_LR
+from schedsearch.engine.train import train
 
 from common import ROOT, commit, header, machine
+from quality_methods import (
+    folklore_outcomes,
+    optuna_job,
+    retrain_job,
+    runs_job,
+    schedulefree_job,
+    study_job,
+)
+from quality_tasks import (
+    ALL,
+    CHECKPOINTS,
+    GRIDS,
+    NEEDS,
+    PRESETS,
+    RECOMMENDED,
+    Config,
+    Outcome,
+    Step,
+    Task,
+)
 
-RUNS = 24  # the folklore grid: 6 recipes x 4 LRs
-GRIDS = {"grid-low": (0.01, 0.03, 0.1, 0.3), "grid-mid": (0.03, 0.1, 0.3, 1.0)}
-GRIDS["grid-high"] = (0.1, 0.3, 1.0, 3.0)
-LR_SCALE = {"sgd": 1.0, "adamw": 1e-2}  # AdamW's LRs: SGD's grid and Optuna range x 1e-2
-RECOMMENDED = RECIPES["warmup_cosine"]  # 5% linear warm-up, cosine to 0, at USUAL_LR
-SF_FACTORS = (1 / 3, 1.0, 3.0, 10.0)
-SF_WARMUP = 0.05
-CHECKPOINTS = (0.25, 0.5)  # of B; the final point is each method's pick at its own compute
-ALL = ("default", "default-half", *GRIDS, "folklore-usual", "recommended", "random", "optuna")
-ALL += ("schedulefree",)
-NEEDS: dict[str, tuple[str, ...]] = {m: (m,) for m in ALL}  # the jobs a method needs
-NEEDS |= {g: ("grid",) for g in (*GRIDS, "recommended")}
-NEEDS["folklore-usual"] = ("grid", "folklore")  # the grid job has its study-seed runs
-# Schedule-free SGD (AdamW) with the package's 5% warm-up: the product's own family, here at
-# its defaults (momentum 0.9; BatchNorm re-estimated at the evaluation weights).
-FREE = ScheduleFree(warmup=SF_WARMUP)
-
-
-@dataclass(frozen=True)
-class Task:
-    """What one search is about; B = ``runs`` x ``epochs``."""
-
-    name: str
-    dataset: str = "digits"
-    model: str = "cnn-small"
-    optimizer: str = "sgd"
-    epochs: int = 4
-    label_noise: float = 0.0
-    augment: bool = True
-    runs: int = RUNS
-    methods: tuple[str, ...] = ALL
-
-    @property
-    def budget(self) -> int:
-        return self.runs * self.epochs
-
-    def spec(self, seed: int, name: str | None = None, **changes: Any) -> StudySpec:
-        return StudySpec(
-            name=name,
-            dataset=self.dataset,
-            model=self.model,
-            epochs=self.epochs,
-            optimizer=self.optimizer,
-            augment=self.augment,
-            seed=seed,
-            label_noise=self.label_noise,
-            **changes,
-        )
-
-    def config(self, seed: int) -> TrainConfig:
-        return TrainConfig.of(self.spec(seed))
-
-    def data(self, seed: int) -> TensorData:
-        return load_dataset(self.dataset, "cpu", seed, label_noise=self.label_noise)
-
-    def lrs(self, grid: str) -> tuple[float, ...]:
-        return tuple(float(f"{lr * LR_SCALE[self.optimizer]:.6g}") for lr in GRIDS[grid])
-
-
-PRESETS = {
-    "T1": Task("T1"),
-    "T2": Task("T2", epochs=25, label_noise=0.4, augment=False),
-    "T1-adamw": Task("T1-adamw", optimizer="adamw", methods=("default", *GRIDS)),
-    "custom": Task("custom"),
-}
-
-
-@dataclass(frozen=True)
-class Config:
-    """A config a method hands over: its schedule as canonical JSON and base LR. Equal configs
-    are trained once per seed (``retrain`` caches)."""
-
-    schedule: str
-    base_lr: float
-
-    @classmethod
-    def of(cls, schedule: ScheduleBase | dict[str, Any], base_lr: float) -> Config:
-        parsed = parse_schedule(schedule) if isinstance(schedule, dict) else schedule
-        return cls(json.dumps(parsed.model_dump(mode="json"), sort_keys=True), float(base_lr))
-
-    def label(self) -> str:
-        """``family@lr``, with ``+w`` and the warm-up share where there is one."""
-        schedule = json.loads(self.schedule)
-        warmup = f"+w{schedule['warmup']:.2g}" if schedule.get("warmup") else ""
-        return f"{schedule['family']}{warmup}@{self.base_lr:.3g}"
-
-
-@dataclass(frozen=True)
-class Step:
-    """Compute spent in one go (a run, a pruned trial, a range test) and the candidate it
-    offers: ``value`` is its validation accuracy, None when it offers none."""
-
-    epochs: float
-    value: float | None = None
-    config: Config | None = None
-
-
-@dataclass
-class Outcome:
-    """One method on one seed: its pick, compute used, and incumbents at the checkpoints."""
-
-    pick: Config
-    epochs: float
-    at: dict[float, Config | None] = field(default_factory=dict)
-    runs: int = 0  # runs trained (re-runs included)
-
-
-def best_mean(steps: list[Step]) -> Config | None:
-    """The candidate with the best mean validation accuracy (one value each, except
-    folklore-usual's 4 seeds); ties go to the first in order."""
-    values: dict[Config, list[float]] = {}
-    for step in steps:
-        if step.value is not None and step.config is not None:
-            values.setdefault(step.config, []).append(step.value)
-    return max(values, key=lambda c: statistics.fmean(values[c]), default=None)
-
-
-def outcome(steps: list[Step], budget: float, pick: Config | None = None) -> Outcome:
-    """A method's outcome from its steps in the order they ran (pick: best mean, unless the
-    method says otherwise); the incumbent at a checkpoint is the best among the steps done by
-    then, or the pick once the method has finished."""
-    total = sum(s.epochs for s in steps)
-    chosen = pick or best_mean(steps)
-    assert chosen is not None, "no candidate at all"
-    at: dict[float, Config | None] = {}
-    for q in CHECKPOINTS:
-        done, spent = [], 0.0
-        for step in steps:
-            spent += step.epochs
-            if spent > q * budget:
-                break
-            done.append(step)
-        at[q] = best_mean(done) if q * budget < total else chosen
-    return Outcome(chosen, total, at, sum(s.config is not None for s in steps))
-
-
-def salted(salt: str, seed: int, count: int) -> list[int]:
-    """Training seeds no method saw: sha256 of ``salt/seed/i`` (the product's re-runs, which
-    ``default`` runs, salt theirs differently; ``fresh_seeds`` is never called here)."""
-    out: list[int] = []
-    for i in range(count):
-        digest = hashlib.sha256(f"{salt}/{seed}/{i}".encode()).digest()
-        out.append(int.from_bytes(digest[:4], "little") % (2**31 - 1))
-    return out
-
-
-def retrain_seeds(seed: int) -> list[int]:
-    return salted("bench-retrain", seed, 3)
-
-
-def _quiet() -> None:
-    """Every job: one thread, no Optuna chatter."""
-    import optuna
-
-    torch.set_num_threads(1)
-    optuna.logging.set_verbosity(optuna.logging.ERROR)
-    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
-
-
-# -- the methods ---------------------------------------------------------------------------
-
-
-def study_changes(task: Task, method: str) -> dict[str, Any]:
-    """What differs from the product defaults: random search has none of its calibration,
-    prior or re-runs; the default searches get a budget (half of it, for default-half)."""
-    if method == "random":
-        off = {"lr_range_test": False, "prior": False, "rerun_top_k": 0}
-        return {"sampler": "random", "pruner": "none", "n_trials": task.runs, **off}
-    share = 1 if method == "default" else 2
-    return {"budget_epochs": task.budget // share}
-
-
-def study_job(task: Task, seed: int, method: str, folder: str) -> Outcome:
-    """A real study, as a user submits it; its own compute count where it reports one."""
-    _quiet()
-    from schedsearch.reports.results import best_config, study_status
-    from schedsearch.store import Store
-    from schedsearch.worker.runner import run_study
-
-    spec = task.spec(seed, f"{task.name}-{method}-{seed}", **study_changes(task, method))
-    url = f"sqlite:///{folder}/{spec.name}.db"
-    study = run_study(spec, url, device="cpu", progress=False)  # where the other methods train
-    store = Store(url)
-    steps = []
-    for phase in (study, *store.studies.children(study.id)):  # the re-runs: compute only
-        for t in sorted(store.trials.all(phase), key=lambda t: t.number):  # one worker
-            record = TrialRecord.of(t.user_attrs)
-            config = Config.of(record.schedule, record.base_lr or 0.0) if record.schedule else None
-            value = t.value if phase is study and t.state.name == "COMPLETE" else None
-            steps.append(Step(len(t.intermediate_values), value, config))
-    status = study_status(store, study.id)
-    tested = status.get("range_test") or {}
-    range_epochs = float(tested.get("epochs") or 0.0)
-    spent = (status.get("budget") or status.get("compute") or {}).get("spent_epochs")
-    if spent is not None:  # the product's own count wins; what it adds to ours is up front
-        range_epochs = max(range_epochs, spent - sum(s.epochs for s in steps))
-    if range_epochs:
-        steps.insert(0, Step(range_epochs))
-    choice = best_config(store, study)
-    assert choice is not None, f"{spec.name}: no trial completed"
-    pick = Config.of({"family": choice["schedule"]["family"], **choice["schedule"]["params"]}, 0)
-    return outcome(steps, task.budget, replace(pick, base_lr=float(choice["base_lr"])))
-
-
-def runs_job(task: Task, seed: int, group: str) -> dict[tuple[str, float, int], Step]:
-    """Folklore runs, keyed (recipe, LR, training seed). ``grid``: every recipe at every LR of
-    the placements and the usual LR, study seed; ``folklore``: the usual LR, 3 salted seeds."""
-    _quiet()
-    usual = USUAL_LR[task.optimizer]
-    if group == "grid":
-        lrs, seeds = sorted({usual, *(lr for g in GRIDS for lr in task.lrs(g))}), [seed]
-    else:
-        lrs, seeds = [usual], salted("bench-folklore", seed, 3)
-    data, out = task.data(seed), {}
-    for train_seed in seeds:
-        config = replace(task.config(seed), seed=train_seed)
-        for name, sampled in folklore(task.optimizer, lrs):
-            result = train(data, config, sampled.schedule, sampled.base_lr)
-            value = 0.0 if result.diverged else result.final_accuracy
-            key = (name, sampled.base_lr, train_seed)
-            out[key] = Step(len(result.train_loss), value, Config.of(sampled.schedule, key[1]))
-    return out
-
-
-def folklore_outcomes(
-    task: Task, seed: int, runs: dict[tuple[str, float, int], Step]
-) -> dict[str, Outcome]:
-    """The grid placements, folklore-usual and recommended, from the shared runs."""
-    out, usual = {}, USUAL_LR[task.optimizer]
-    for grid in GRIDS:
-        order = [(name, s.base_lr, seed) for name, s in folklore(task.optimizer, task.lrs(grid))]
-        if all(key in runs for key in order):
-            out[grid] = outcome([runs[key] for key in order], task.budget)
-    seeds = [seed, *salted("bench-folklore", seed, 3)]
-    order = [(name, usual, s) for s in seeds for name in RECIPES]  # all recipes, seed by seed
-    if all(key in runs for key in order):
-        out["folklore-usual"] = outcome([runs[key] for key in order], task.budget)
-    run = runs.get(("warmup_cosine", usual, seed))
-    if run is not None:
-        out["recommended"] = outcome(
-            [replace(run, config=Config.of(RECOMMENDED, usual))], task.budget
-        )
-    return out
-
-
-def optuna_job(task: Task, seed: int) -> Outcome:
-    """Plain Optuna, as pinned in the issue; trials run while a whole one fits in B."""
-    _quiet()
-    import optuna
-
-    scale = LR_SCALE[task.optimizer]
-    data, config = task.data(seed), task.config(seed)
-    study = optuna.create_study(
-        direction="maximize",
-        sampler=optuna.samplers.TPESampler(seed=seed),
-        pruner=optuna.pruners.MedianPruner(),
-    )
-    steps: list[Step] = []
-
-    def objective(trial: optuna.Trial) -> float:
-        lr = trial.suggest_float("lr", 1e-4 * scale, 1.0 * scale, log=True)
-        family = trial.suggest_categorical("family", list(DEFAULTS))
-        values = {p: d.suggest(trial, f"{family}.{p}") for p, d in DEFAULTS[family].items()}
-        if family == "multistep":  # evenly spaced milestones from start to the end
-            start, count = values.pop("start"), values.pop("count")
-            values["milestones"] = tuple(start + i * (1 - start) / count for i in range(count))
-        schedule = FAMILIES[family](**values)
-        trained = 0
-
-        def report(epoch: int, val_acc: float) -> None:
-            nonlocal trained
-            trained = epoch + 1
-            trial.report(val_acc, epoch)
-            if trial.should_prune():
-                raise optuna.TrialPruned()
-
-        try:
-            result = train(data, config, schedule, lr, report)
-            trained = len(result.train_loss)
-            return 0.0 if result.diverged else result.final_accuracy
-        finally:
-            steps.append(Step(trained, None, Config.of(schedule, lr)))
-
-    while sum(s.epochs for s in steps) + task.epochs <= task.budget:
-        study.optimize(objective, n_trials=1)
-        last = study.trials[-1]
-        if last.state == optuna.trial.TrialState.COMPLETE:
-            steps[-1] = replace(steps[-1], value=last.value)
-    return outcome(steps, task.budget)
-
-
-def schedulefree_job(task: Task, seed: int) -> Outcome:
-    """The range test's suggestion, then 4 schedule-free runs around it; pick = best val."""
-    _quiet()
-    from schedsearch.engine.range_test import lr_range_test
-
-    data, config = task.data(seed), task.config(seed)
-    tested = lr_range_test(data, config)
-    steps = [Step(tested.epochs)]
-    gain = optimizer_lr(1.0, task.optimizer)  # the family's optimizer LR per base LR
-    for factor in SF_FACTORS:
-        lr = tested.suggestion * factor / gain  # the optimizer's LR: suggestion x factor
-        result = train(data, config, FREE, lr)
-        value = 0.0 if result.diverged else result.final_accuracy
-        steps.append(Step(len(result.train_loss), value, Config.of(FREE, lr)))
-    return outcome(steps, task.budget)
-
-
-def retrain_job(task: Task, seed: int, config: Config) -> list[float]:
-    """Test accuracy of a config with the 3 salted retrain seeds, on the seed's split; a run
-    that diverges scores 0."""
-    _quiet()
-    data, scores = task.data(seed), []
-    for fresh in retrain_seeds(seed):
-        setup = replace(task.config(seed), seed=fresh)
-        result = train(data, setup, parse_schedule(config.schedule), config.base_lr)
-        model, diverged = result.model, result.diverged is not None
-        scores.append(
-            0.0 if diverged or model is None else evaluate(model, data.test_x, data.test_y)
-        )
-    return scores
-
-
-# -- running it all ------------------------------------------------------------------------
+# -- running it all (the methods: quality_methods.py) ---------------------------------------
 
 
 @dataclass

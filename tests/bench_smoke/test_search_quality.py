@@ -1,4 +1,5 @@
-"""bench/search_quality.py and bench/stats.py: the statistics on known numbers, the bookkeeping
+"""bench/search_quality.py (its tasks and bookkeeping in quality_tasks.py, its methods in
+quality_methods.py) and bench/stats.py: the statistics on known numbers, the bookkeeping
 (incumbents, compute, salted seeds), determinism of the jobs, and one tiny end-to-end run that
 checks its own reproducibility."""
 
@@ -21,7 +22,8 @@ import stats  # noqa: E402
 from schedsearch.core.folklore import RECIPES  # noqa: E402
 from schedsearch.search.rerun import fresh_seeds  # noqa: E402
 
-import search_quality as sq  # noqa: E402
+import quality_methods as methods  # noqa: E402
+import quality_tasks as sq  # noqa: E402
 
 TINY = replace(sq.PRESETS["custom"], epochs=1, runs=6)
 
@@ -85,11 +87,11 @@ def test_retrain_seeds_are_salted_apart() -> None:
 
 
 def test_jobs_are_deterministic_and_keep_to_the_budget() -> None:
-    first, second = sq.optuna_job(TINY, 3), sq.optuna_job(TINY, 3)
+    first, second = methods.optuna_job(TINY, 3), methods.optuna_job(TINY, 3)
     assert first == second
     assert first.epochs <= TINY.budget
     free = sq.Config.of(sq.FREE, 0.05)
-    assert sq.retrain_job(TINY, 3, free) == sq.retrain_job(TINY, 3, free)
+    assert methods.retrain_job(TINY, 3, free) == methods.retrain_job(TINY, 3, free)
 
 
 @pytest.mark.slow
