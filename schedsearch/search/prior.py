@@ -70,6 +70,14 @@ FLOOR = 0.05
 # the tails.
 SIGMA = 0.5 * math.log(10.0)
 
+# A draw that repeats a trial's params is drawn again (from the trial's next stream) up to this
+# many times, then the trial goes to the base sampler. The prior clips the LR into the range,
+# so its draws pile up on the range's ends: around an incumbent at an end, half of them are that
+# very LR, and with seven recipes a T2 study drew the same config twice, twice (19 trials; the
+# same config trains with the study seed to the same result). Clipping itself stays: where the
+# optimum lies at or past an end, draws at the end are what find it.
+REDRAWS = 3
+
 # Finished trials before the best one's LR is trusted over the prior's centre: one is no
 # comparison, and by three the prior's first draws have spread over about a decade.
 MIN_EVIDENCE = 3
@@ -142,8 +150,13 @@ class PriorSampler(optuna.samplers.BaseSampler):
         if best is not None:  # its own stream: the prior draw below stays what it was
             coin = _rng(self.seed, trial.number, 2).uniform()
             best = best if coin < self.draw.follow(best.params) else None
-        params = self.draw(rng, None if best is None else best.params)
-        return params or None  # a draw with nothing in it leaves the trial to the base
+        around = None if best is None else best.params
+        params = self.draw(rng, around)
+        for retry in range(1, REDRAWS + 1):
+            if not params or not _repeats(study, params):
+                return params or None  # a draw with nothing in it leaves the trial to the base
+            params = self.draw(_rng(self.seed, trial.number, 2 + retry), around)
+        return None  # the prior has nothing new to say here: the base sampler's turn
 
     def before_trial(self, study: Study, trial: FrozenTrial) -> None:
         self.base.before_trial(study, trial)
@@ -206,6 +219,14 @@ class PriorSampler(optuna.samplers.BaseSampler):
         # Only the base: the prior's streams are keyed by trial number, so copies of this
         # sampler (``n_jobs > 1``) already draw differently, and stay reproducible.
         self.base.reseed_rng()
+
+
+def _repeats(study: Study, params: Mapping[str, Any]) -> bool:
+    """Whether a trial of the study already has exactly these params: the same config, which
+    trains with the same study seed, to the same result. Read from Optuna's per-trial cache,
+    the list TPE's own sampling reads (``search/tpe.py``), so a prior draw costs no more."""
+    trials = study._get_trials(deepcopy=False, use_cache=True)
+    return any(t.params == params for t in trials)
 
 
 def finished_trials(study: Study) -> int:

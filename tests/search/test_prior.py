@@ -215,6 +215,27 @@ def test_a_draw_centres_on_the_incumbent_it_is_given() -> None:
     assert draw.follow({"family": "cosine"}) == 0.0  # no LR to follow
 
 
+def test_no_prior_draw_repeats_a_trials_config() -> None:
+    """The prior clips the LR into the range, so around an incumbent at an end half its draws
+    are that very LR; with seven recipes they soon repeat a config, which trains with the
+    study's seed to the same result. Repeats are drawn again (or left to the base sampler):
+    every trial is a new config, and the end keeps its mass (each recipe is tried there)."""
+    space = SearchSpace(base_lr={"low": 0.03, "high": 3.0, "log": True})
+
+    def lower_is_better(trial: optuna.Trial) -> float:
+        return math.log10(suggest(trial, space).base_lr)  # the best LR lies past the low end
+
+    draw = folklore_prior(space, lr_centre=0.03)
+    sampler = PriorSampler(optuna.samplers.RandomSampler(seed=0), draw, seed=0, tau=1e9)
+    study = optuna.create_study(sampler=sampler)
+    study.optimize(lower_is_better, n_trials=60)
+    configs = [tuple(sorted(t.params.items())) for t in study.trials]
+    assert len(set(configs)) == len(configs)
+    at_the_end = {t.params["family"] for t in study.trials if t.params["base_lr"] == 0.03}
+    assert at_the_end == {r.family for r in PRIOR_RECIPES}
+    assert sum(map(_is_prior, study.trials)) >= 50  # redraws, not the base sampler, mostly
+
+
 def _best_values(optimum_lr: float, follow: bool, seeds: range) -> list[float]:
     """Best objective of 20-trial studies (TPE under the prior at LR 0.1) on a toy whose best
     base LR is ``optimum_lr``; ``follow=False``: every prior draw keeps the prior's centre."""
