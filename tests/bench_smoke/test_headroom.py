@@ -26,7 +26,12 @@ def test_hindsight_is_each_seeds_best_and_best_fixed_leaves_the_seed_out() -> No
         _seed(1, {"steady": 0.94, "lucky": 0.85, "bad": 0.81}, "steady"),
         _seed(2, {"steady": 0.92, "lucky": 0.86, "bad": 0.82}, "steady"),
     ]
-    summary = headroom.summarise(runs, {"default": {0: 0.95, 1: 0.94, 2: 0.90}})
+    against = {
+        "default": {0: 0.95, 1: 0.94, 2: 0.90},
+        "random": {0: 0.90, 1: 0.91, 2: 0.89},
+        "grid-mid": {0: 0.80, 1: 0.94, 2: 0.92},  # what the paired run's grid scored
+    }
+    summary = headroom.summarise(runs, against)
     per_seed = summary["per_seed"]
     assert per_seed["hindsight"] == [0.97, 0.94, 0.92]
     assert per_seed["best-fixed"] == [0.93, 0.94, 0.92]  # "steady" on seed 0, not "lucky"
@@ -39,3 +44,8 @@ def test_hindsight_is_each_seeds_best_and_best_fixed_leaves_the_seed_out() -> No
         0.90 - 0.92,
     ]
     assert per_seed["default"] == [0.95, 0.94, 0.90]  # paired with the given run, by seed
+    assert summary["grid_check"]["grid-mid"] == 0.0  # the table re-scores the run's own picks
+    # the goals, with best-fixed in the default's place: beats random on every seed
+    goals = {g["goal"]: g for g in summary["goals"]["best-fixed"]}
+    better = goals["better than random: lower 95% bound of best-fixed - random"]
+    assert better["met"] and better["value"] > 0
