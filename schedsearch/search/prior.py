@@ -32,6 +32,7 @@ from optuna.distributions import BaseDistribution
 from optuna.study import Study
 from optuna.trial import FrozenTrial, TrialState
 
+from schedsearch.core.domains import Float
 from schedsearch.core.folklore import PRACTICE, RECIPES, USUAL_LR
 from schedsearch.core.schedules import ScheduleBase
 from schedsearch.core.space import SampledSchedule, SearchSpace, as_params, param_name
@@ -46,6 +47,10 @@ class Draw(Protocol):
 
     def follow(self, incumbent: Mapping[str, Any]) -> float:
         """The probability that a draw should centre on ``incumbent`` rather than the prior."""
+        ...
+
+    def may_repeat(self, params: Mapping[str, Any]) -> bool:
+        """Whether this draw can equal an earlier one (none of its values is continuous)."""
         ...
 
 
@@ -70,7 +75,7 @@ FLOOR = 0.05
 # the tails.
 SIGMA = 0.5 * math.log(10.0)
 
-# A draw that repeats a trial's params is drawn again (from the trial's next stream) up to this
+# A draw that repeats a trial's params is drawn again (from the trial's next streams) up to this
 # many times, then the trial goes to the base sampler. The prior clips the LR into the range,
 # so its draws pile up on the range's ends: around an incumbent at an end, half of them are that
 # very LR, and with seven recipes a T2 study drew the same config twice, twice (19 trials; the
@@ -152,10 +157,13 @@ class PriorSampler(optuna.samplers.BaseSampler):
             best = best if coin < self.draw.follow(best.params) else None
         around = None if best is None else best.params
         params = self.draw(rng, around)
-        for retry in range(1, REDRAWS + 1):
-            if not params or not _repeats(study, params):
-                return params or None  # a draw with nothing in it leaves the trial to the base
-            params = self.draw(_rng(self.seed, trial.number, 2 + retry), around)
+        for retry in range(REDRAWS + 1):
+            if not params:
+                return None  # a draw with nothing in it leaves the trial to the base
+            if not (self.draw.may_repeat(params) and _repeats(study, params)):
+                return params
+            if retry < REDRAWS:
+                params = self.draw(_rng(self.seed, trial.number, 3 + retry), around)
         return None  # the prior has nothing new to say here: the base sampler's turn
 
     def before_trial(self, study: Study, trial: FrozenTrial) -> None:
@@ -222,11 +230,20 @@ class PriorSampler(optuna.samplers.BaseSampler):
 
 
 def _repeats(study: Study, params: Mapping[str, Any]) -> bool:
-    """Whether a trial of the study already has exactly these params: the same config, which
-    trains with the same study seed, to the same result. Read from Optuna's per-trial cache,
-    the list TPE's own sampling reads (``search/tpe.py``), so a prior draw costs no more."""
+    """Whether a trial of the study already has, or is about to take, exactly these params:
+    the same config, which trains with the same study seed to the same result. Its params, or
+    (asked but not yet sampled, by another worker) its prior draw or queued params. Param
+    equality, not config equality: two warm-ups below 1% that both train as none are missed.
+
+    A list of the study's trials through Optuna's cache, which re-reads the running ones in
+    full: what a TPE trial reads, and more than a prior draw otherwise needs (``store.peers``),
+    so it is read only for draws that can repeat (``Draw.may_repeat``): on the default space,
+    those whose LR the prior clipped onto an end of the range."""
     trials = study._get_trials(deepcopy=False, use_cache=True)
-    return any(t.params == params for t in trials)
+    return any(
+        params in (t.params, t.system_attrs.get(PRIOR_ATTR), t.system_attrs.get("fixed_params"))
+        for t in trials
+    )
 
 
 def finished_trials(study: Study) -> int:
@@ -286,6 +303,19 @@ class FolklorePrior:
         params = as_params(self.space, SampledSchedule(recipe, lr))
         assert params is not None  # its family is searched
         return params
+
+    def may_repeat(self, params: Mapping[str, Any]) -> bool:
+        """A recipe's values are fixed and only its LR is drawn, from a continuous density: a
+        draw can repeat only where the LR is not in it (fixed by the space) or was clipped
+        onto an end of its range."""
+        lr = base_lr_of(self.space, params)
+        family = params.get("family", self.space.families[0])
+        domain = (
+            self.space.domains(family).get("base_lr") if family in self.space.families else None
+        )
+        if lr is None or not isinstance(domain, Float) or not domain.low < domain.high:
+            return True
+        return lr in (domain.low, domain.high)
 
     def follow(self, incumbent: Mapping[str, Any]) -> float:
         """L(incumbent) / (L(incumbent) + L(prior)): the incumbent's LR under a log-normal

@@ -19,6 +19,7 @@ import pytest
 from schedsearch.core.folklore import PRACTICE, RECIPES
 from schedsearch.core.space import SampledSchedule, SearchSpace, as_params, suggest
 from schedsearch.core.spec import StudySpec
+from schedsearch.search import prior
 from schedsearch.search.prior import (
     FLOOR,
     KEEP_DRAWN,
@@ -215,25 +216,45 @@ def test_a_draw_centres_on_the_incumbent_it_is_given() -> None:
     assert draw.follow({"family": "cosine"}) == 0.0  # no LR to follow
 
 
-def test_no_prior_draw_repeats_a_trials_config() -> None:
-    """The prior clips the LR into the range, so around an incumbent at an end half its draws
-    are that very LR; with seven recipes they soon repeat a config, which trains with the
-    study's seed to the same result. Repeats are drawn again (or left to the base sampler):
-    every trial is a new config, and the end keeps its mass (each recipe is tried there)."""
+def _ends_study(redraws: int, monkeypatch: pytest.MonkeyPatch) -> optuna.Study:
+    """60 trials, nearly all prior draws, on a task whose best LR lies past the range's low
+    end, with the prior centred on that end: half its draws are clipped onto it."""
+    monkeypatch.setattr(prior, "REDRAWS", redraws)
     space = SearchSpace(base_lr={"low": 0.03, "high": 3.0, "log": True})
 
     def lower_is_better(trial: optuna.Trial) -> float:
-        return math.log10(suggest(trial, space).base_lr)  # the best LR lies past the low end
+        return math.log10(suggest(trial, space).base_lr)
 
     draw = folklore_prior(space, lr_centre=0.03)
     sampler = PriorSampler(optuna.samplers.RandomSampler(seed=0), draw, seed=0, tau=1e9)
     study = optuna.create_study(sampler=sampler)
     study.optimize(lower_is_better, n_trials=60)
+    return study
+
+
+def test_no_prior_draw_repeats_a_trials_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The prior clips the LR into the range, so around an LR at an end half its draws are
+    that very LR; with seven recipes they soon repeat a config, which trains with the study's
+    seed to the same result. Repeats are drawn again (or left to the base sampler): every
+    trial is a new config, and the end keeps its mass (each of the 7 recipes runs there)."""
+    study = _ends_study(prior.REDRAWS, monkeypatch)
     configs = [tuple(sorted(t.params.items())) for t in study.trials]
-    assert len(set(configs)) == len(configs)
-    at_the_end = {t.params["family"] for t in study.trials if t.params["base_lr"] == 0.03}
-    assert at_the_end == {r.family for r in PRIOR_RECIPES}
+    assert len(set(configs)) == len(configs)  # 36 of 60 distinct without the check
+    at_the_end = {c for c in configs if dict(c)["base_lr"] == 0.03}
+    assert len(at_the_end) == len(PRIOR_RECIPES)
     assert sum(map(_is_prior, study.trials)) >= 50  # redraws, not the base sampler, mostly
+
+
+def test_every_redraw_is_checked_and_none_means_none(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With no redraws the first draw still counts (a repeat goes to the base sampler), and
+    each redraw allowed is used: more prior trials, never a repeat."""
+    counts = []
+    for redraws in (0, 1, 3):
+        study = _ends_study(redraws, monkeypatch)
+        configs = [tuple(sorted(t.params.items())) for t in study.trials]
+        assert len(set(configs)) == len(configs)
+        counts.append(sum(map(_is_prior, study.trials)))
+    assert 20 < counts[0] < counts[1] < counts[2]
 
 
 def _best_values(optimum_lr: float, follow: bool, seeds: range) -> list[float]:
