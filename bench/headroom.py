@@ -57,7 +57,7 @@ def job(task: Task, seed: int) -> dict[str, Any]:
     runs = runs_job(task, seed, "grid")
     picks = {grid: o.pick for grid, o in folklore_outcomes(task, seed, runs).items()}
     table: dict[str, dict[str, Any]] = {}
-    for (_, _, _), step in sorted(runs.items()):
+    for _, step in sorted(runs.items()):
         config = step.config
         assert config is not None, "every grid run offers its config"
         tests = retrain_job(task, seed, config)
@@ -95,7 +95,8 @@ def summarise(runs: list[dict[str, Any]], against: dict[str, dict[int, float]]) 
     for method, values in against.items():  # by seed
         if all(s in values for s in seeds) and method not in per_seed:
             per_seed[method] = [values[s] for s in seeds]
-    best_grid = max(GRIDS, key=lambda g: statistics.fmean(per_seed[g]))
+    best_grid = stats.best_placement(per_seed)
+    assert best_grid is not None, "every seed scores the three placements"
     methods = {
         m: dict(zip(("mean", "sd"), stats.mean_sd(v), strict=True)) for m, v in per_seed.items()
     }
@@ -107,14 +108,14 @@ def summarise(runs: list[dict[str, Any]], against: dict[str, dict[int, float]]) 
     }
     # The goals as the derived picks would meet them in the default's place (the half-compute
     # goal is about another run, so it is left out).
-    scores = {m: v for m, v in per_seed.items() if m != "default-half"}
+    rivals = {m: v for m, v in per_seed.items() if m != "default-half"}
     goals = {}
     for name in DERIVED:
-        vs_name = {m: stats.paired(per_seed[name], v) for m, v in scores.items() if m != name}
+        vs_name = {m: stats.paired(per_seed[name], v) for m, v in rivals.items() if m != name}
         vs |= {f"{name} - {m}": p for m, p in vs_name.items()}
         goals[name] = [
             g | {"goal": g["goal"].replace("of default - ", f"of {name} - ")}
-            for g in stats.goals(scores, vs_name, best_grid)
+            for g in stats.goals(rivals, vs_name, best_grid)
         ]
     # The same grid pick retrains to the same score here as in the run paired with (one
     # machine): the largest difference, per placement (0 when both agree throughout).

@@ -103,6 +103,12 @@ def sample_size(sd_diff: float, effect: float = EFFECT) -> int:
     return math.ceil((Z_SUM * sd_diff / effect) ** 2)
 
 
+def best_placement(scores: Mapping[str, Sequence[float]]) -> str | None:
+    """The grid placement with the best mean over seeds, among those that ran."""
+    placed = [g for g in GRIDS if g in scores]
+    return max(placed, key=lambda g: statistics.fmean(scores[g])) if placed else None
+
+
 def task_report(
     scores: Mapping[str, Sequence[float]], epochs: Mapping[str, Sequence[float]]
 ) -> dict[str, Any]:
@@ -113,8 +119,7 @@ def task_report(
             statistics.fmean(s) for s in zip(*(scores[g] for g in GRIDS), strict=True)
         ]
         epochs = {**epochs, "grid-unknown": epochs["grid-mid"]}
-    placed = [g for g in GRIDS if g in scores]
-    best = max(placed, key=lambda g: statistics.fmean(scores[g])) if placed else None
+    best = best_placement(scores)
     methods = {}
     for name, values in scores.items():
         mean, sd = mean_sd(values)

@@ -156,14 +156,13 @@ class PriorSampler(optuna.samplers.BaseSampler):
             coin = _rng(self.seed, trial.number, 2).uniform()
             best = best if coin < self.draw.follow(best.params) else None
         around = None if best is None else best.params
-        params = self.draw(rng, around)
-        for retry in range(REDRAWS + 1):
+        redraws = (_rng(self.seed, trial.number, 3 + i) for i in range(REDRAWS))
+        for stream in (rng, *redraws):
+            params = self.draw(stream, around)
             if not params:
                 return None  # a draw with nothing in it leaves the trial to the base
             if not (self.draw.may_repeat(params) and _repeats(study, params)):
                 return params
-            if retry < REDRAWS:
-                params = self.draw(_rng(self.seed, trial.number, 3 + retry), around)
         return None  # the prior has nothing new to say here: the base sampler's turn
 
     def before_trial(self, study: Study, trial: FrozenTrial) -> None:
@@ -308,12 +307,11 @@ class FolklorePrior:
         """A recipe's values are fixed and only its LR is drawn, from a continuous density: a
         draw can repeat only where the LR is not in it (fixed by the space) or was clipped
         onto an end of its range."""
-        lr = base_lr_of(self.space, params)
-        family = params.get("family", self.space.families[0])
-        domain = (
-            self.space.domains(family).get("base_lr") if family in self.space.families else None
-        )
-        if lr is None or not isinstance(domain, Float) or not domain.low < domain.high:
+        lr = base_lr_of(self.space, params)  # None: not in the draw, or no family searched
+        if lr is None:
+            return True
+        domain = self.space.domains(params.get("family", self.space.families[0]))["base_lr"]
+        if not isinstance(domain, Float) or not domain.low < domain.high:
             return True
         return lr in (domain.low, domain.high)
 

@@ -232,13 +232,17 @@ def _ends_study(redraws: int, monkeypatch: pytest.MonkeyPatch) -> optuna.Study:
     return study
 
 
+def _configs(study: optuna.Study) -> list[tuple[tuple[str, Any], ...]]:
+    return [tuple(sorted(t.params.items())) for t in study.trials]
+
+
 def test_no_prior_draw_repeats_a_trials_config(monkeypatch: pytest.MonkeyPatch) -> None:
     """The prior clips the LR into the range, so around an LR at an end half its draws are
     that very LR; with seven recipes they soon repeat a config, which trains with the study's
     seed to the same result. Repeats are drawn again (or left to the base sampler): every
     trial is a new config, and the end keeps its mass (each of the 7 recipes runs there)."""
     study = _ends_study(prior.REDRAWS, monkeypatch)
-    configs = [tuple(sorted(t.params.items())) for t in study.trials]
+    configs = _configs(study)
     assert len(set(configs)) == len(configs)  # 36 of 60 distinct without the check
     at_the_end = {c for c in configs if dict(c)["base_lr"] == 0.03}
     assert len(at_the_end) == len(PRIOR_RECIPES)
@@ -251,7 +255,7 @@ def test_every_redraw_is_checked_and_none_means_none(monkeypatch: pytest.MonkeyP
     counts = []
     for redraws in (0, 1, 3):
         study = _ends_study(redraws, monkeypatch)
-        configs = [tuple(sorted(t.params.items())) for t in study.trials]
+        configs = _configs(study)
         assert len(set(configs)) == len(configs)
         counts.append(sum(map(_is_prior, study.trials)))
     assert 20 < counts[0] < counts[1] < counts[2]
